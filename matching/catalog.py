@@ -1,0 +1,201 @@
+"""The searchable set of profiles: facet indexes plus what filters and scoring need.
+
+One :class:`VectorIndex` per (kind, facet) — ``company:offers``,
+``research:needs`` … — so that a search for research partners only ever scans
+research offers. :meth:`Catalog.match` retrieves candidates by both directions
+(source needs → target offers, source offers → target needs), re-scores each
+exactly and ranks deterministically (score, then profile id).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.index import VectorIndex
+from matching.scoring import Components, combine, proximity, shared_keywords
+
+__all__ = ["FACETS", "KINDS", "Catalog", "Entry", "MatchQuery", "Scored"]
+
+Vector = npt.NDArray[np.float32]
+KINDS = ("company", "research")
+FACETS = ("offers", "needs")
+_MIN_CANDIDATES = 200
+_CANDIDATES_PER_RESULT = 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the catalog keeps of one profile besides its vectors."""
+
+    profile_id: int
+    organization_id: int
+    kind: str
+    country: str
+    region: str | None
+    keywords: tuple[str, ...] = ()
+    terms: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class MatchQuery:
+    """A source (stored profile or free text) and what to look for."""
+
+    target_kind: str
+    needs: Vector | None = None
+    offers: Vector | None = None
+    keywords: tuple[str, ...] = ()
+    terms: frozenset[str] = frozenset()
+    region: str | None = None
+    country: str | None = None
+    limit: int = 10
+    regions: frozenset[str] | None = None
+    countries: frozenset[str] | None = None
+    exclude_organization_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One ranked result before explanation."""
+
+    entry: Entry
+    score: float
+    components: Components
+    shared_keywords: tuple[str, ...]
+
+
+class Catalog:
+    """Profiles searchable by facet, with metadata for filtering and scoring."""
+
+    def __init__(self, dimension: int, indexes: Mapping[str, VectorIndex] | None = None) -> None:
+        self.dimension = dimension
+        self.indexes: dict[str, VectorIndex] = {
+            f"{kind}:{facet}": VectorIndex(dimension) for kind in KINDS for facet in FACETS
+        }
+        if indexes:
+            self.indexes.update(indexes)
+        self.entries: dict[int, Entry] = {}
+        self._by_region: dict[str, set[int]] = defaultdict(set)
+        self._by_country: dict[str, set[int]] = defaultdict(set)
+        self._by_organization: dict[int, set[int]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def upsert(self, entry: Entry, vectors: Mapping[str, Vector]) -> None:
+        """Store or replace a profile with its facet vectors (``offers``/``needs``)."""
+        self.remove(entry.profile_id)
+        self.register(entry)
+        for facet, vector in vectors.items():
+            self.indexes[f"{entry.kind}:{facet}"].upsert([entry.profile_id], vector.reshape(1, -1))
+
+    def register(self, entry: Entry) -> None:
+        """Record an entry whose vectors are already in the indexes (snapshot load)."""
+        self.entries[entry.profile_id] = entry
+        if entry.region:
+            self._by_region[entry.region].add(entry.profile_id)
+        self._by_country[entry.country].add(entry.profile_id)
+        self._by_organization[entry.organization_id].add(entry.profile_id)
+
+    def drop_unregistered(self) -> None:
+        """Remove vectors of ids that have no entry."""
+        for index in self.indexes.values():
+            index.remove(index.ids() - self.entries.keys())
+
+    def vectors_of(self, profile_id: int) -> dict[str, Vector]:
+        """The facet vectors held for one profile."""
+        entry = self.entries.get(profile_id)
+        if entry is None:
+            return {}
+        found: dict[str, Vector] = {}
+        for facet in FACETS:
+            found.update(
+                (facet, vector)
+                for vector in self.indexes[f"{entry.kind}:{facet}"].vectors([profile_id]).values()
+            )
+        return found
+
+    def remove(self, profile_id: int) -> None:
+        """Forget a profile; unknown ids are ignored."""
+        entry = self.entries.pop(profile_id, None)
+        if entry is None:
+            for index in self.indexes.values():
+                index.remove([profile_id])
+            return
+        self._by_region[entry.region or ""].discard(profile_id)
+        self._by_country[entry.country].discard(profile_id)
+        self._by_organization[entry.organization_id].discard(profile_id)
+        for facet in FACETS:
+            self.indexes[f"{entry.kind}:{facet}"].remove([profile_id])
+
+    def _allowed(self, query: MatchQuery) -> set[int] | None:
+        allowed: set[int] | None = None
+        if query.regions is not None:
+            allowed = set().union(*(self._by_region.get(r, set()) for r in query.regions))
+        if query.countries is not None:
+            by_country = set().union(*(self._by_country.get(c, set()) for c in query.countries))
+            allowed = by_country if allowed is None else allowed & by_country
+        return allowed
+
+    def _excluded(self, query: MatchQuery) -> set[int]:
+        excluded: set[int] = set()
+        for organization_id in query.exclude_organization_ids:
+            excluded |= self._by_organization.get(organization_id, set())
+        return excluded
+
+    def _retrieve(
+        self, query: MatchQuery, allowed: set[int] | None, excluded: set[int]
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        k = max(_MIN_CANDIDATES, query.limit * _CANDIDATES_PER_RESULT) + len(excluded)
+        forward: dict[int, float] = {}
+        reciprocal: dict[int, float] = {}
+        if query.needs is not None:
+            hits = self.indexes[f"{query.target_kind}:offers"].search(query.needs, k, allowed)
+            forward = {key: score for key, score in hits if key not in excluded}
+        if query.offers is not None:
+            hits = self.indexes[f"{query.target_kind}:needs"].search(query.offers, k, allowed)
+            reciprocal = {key: score for key, score in hits if key not in excluded}
+        return forward, reciprocal
+
+    def _fill(
+        self,
+        facet_key: str,
+        query_vector: Vector | None,
+        scores: dict[int, float],
+        ids: Iterable[int],
+    ) -> None:
+        if query_vector is None:
+            return
+        missing = [key for key in ids if key not in scores]
+        for key, vector in self.indexes[facet_key].vectors(missing).items():
+            scores[key] = float(vector @ query_vector)
+
+    def match(self, query: MatchQuery) -> list[Scored]:
+        """Ranked complementary partners for ``query`` (at most ``query.limit``)."""
+        allowed = self._allowed(query)
+        excluded = self._excluded(query)
+        forward, reciprocal = self._retrieve(query, allowed, excluded)
+        candidates = sorted(forward.keys() | reciprocal.keys())
+        self._fill(f"{query.target_kind}:offers", query.needs, forward, candidates)
+        self._fill(f"{query.target_kind}:needs", query.offers, reciprocal, candidates)
+        scored: list[Scored] = []
+        for profile_id in candidates:
+            entry = self.entries.get(profile_id)
+            if entry is None:  # defensive: vectors without an entry are never returned
+                continue
+            shared, keyword_share = shared_keywords(
+                query.keywords, query.terms, entry.keywords, entry.terms
+            )
+            components = Components(
+                need_offer=forward.get(profile_id),
+                offer_need=reciprocal.get(profile_id),
+                keywords=keyword_share,
+                proximity=proximity(query.region, query.country, entry.region, entry.country),
+            )
+            scored.append(Scored(entry, combine(components), components, tuple(shared)))
+        scored.sort(key=lambda item: (-round(item.score, 6), item.entry.profile_id))
+        return scored[: query.limit]

