@@ -1,0 +1,115 @@
+"""Match requests and stored match runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from schemas.common import Country, Region, StrictModel
+from schemas.limits import (
+    DEFAULT_MATCH_LIMIT,
+    MAX_EXCLUDED_ORGANIZATIONS,
+    MAX_FILTER_VALUES,
+    MAX_MATCH_LIMIT,
+    MAX_TEXT_CHARS,
+)
+from schemas.organizations import OrganizationKind
+
+QueryText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS)
+]
+
+
+class MatchRequest(StrictModel):
+    """Find complementary partners for a stored profile or for free text.
+
+    Free text is read as a need. ``target`` defaults to the other kind of the
+    source profile's organisation, and to ``research`` for free text.
+    """
+
+    profile_id: int | None = Field(default=None, ge=1)
+    text: QueryText | None = None
+    target: OrganizationKind | None = None
+    limit: int = Field(default=DEFAULT_MATCH_LIMIT, ge=1, le=MAX_MATCH_LIMIT)
+    regions: list[Region] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
+    countries: list[Country] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
+    exclude_organization_ids: list[int] = Field(
+        default_factory=list, max_length=MAX_EXCLUDED_ORGANIZATIONS
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MatchRequest:
+        if (self.profile_id is None) == (self.text is None):
+            raise ValueError("give exactly one of 'profile_id' and 'text'")
+        return self
+
+
+class OrganizationSummary(BaseModel):
+    """The matched organisation as it was when the run was made."""
+
+    id: int
+    name: str
+    kind: OrganizationKind
+    region: str | None
+    country: str
+
+
+class Evidence(BaseModel):
+    """The closest pair of sentences between a needs text and an offers text."""
+
+    need_sentence: str
+    offer_sentence: str
+    similarity: float
+
+
+class Explanation(BaseModel):
+    """Why a result matched."""
+
+    summary: str = Field(description="One paragraph a person can read")
+    need_offer: Evidence | None = Field(description="Source need ↔ target offer")
+    offer_need: Evidence | None = Field(description="Reciprocal: target need ↔ source offer")
+    shared_keywords: list[str]
+
+
+class MatchResult(BaseModel):
+    """One ranked partner."""
+
+    rank: int
+    profile_id: int
+    organization: OrganizationSummary
+    score: float
+    components: dict[str, float | None] = Field(
+        description="Raw components: need_offer, offer_need, keywords, proximity (null = n/a)"
+    )
+    explanation: Explanation
+
+
+class MatchRunRead(BaseModel):
+    """A stored match run: what was asked and exactly what was returned."""
+
+    run_id: int
+    created_at: datetime
+    profile_id: int | None
+    text: str | None
+    target: OrganizationKind
+    limit: int
+    regions: list[str] | None
+    countries: list[str] | None
+    exclude_organization_ids: list[int]
+    model_id: str
+    index_version: int
+    results: list[MatchResult]
+
+
+class MatchRunSummary(BaseModel):
+    """A run in a list (without its results)."""
+
+    run_id: int
+    created_at: datetime
+    profile_id: int | None
+    text: str | None
+    target: OrganizationKind
+    model_id: str
+    result_count: int
