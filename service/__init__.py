@@ -1,0 +1,1 @@
+"""The partnermatch web service: HTTP API, persistence and the loaded engine."""

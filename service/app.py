@@ -1,0 +1,104 @@
+"""The FastAPI application: wiring, lifespan (database, engine, snapshots)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from matching.embedder import Embedder, SentenceTransformerEmbedder
+from schemas.limits import MAX_BODY_BYTES
+from service import health
+from service.body_limit import BodySizeLimit
+from service.config import Settings
+from service.db import make_engine
+from service.engine import MatchEngine
+from service.errors import install_error_handlers
+from service.matches.routes import router as matches_router
+from service.organizations.routes import router as organizations_router
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Matches companies with research organisations by what one **needs** and the
+other **offers**, explains every result, and stores every run for follow-up.
+
+Errors are `application/problem+json` (RFC 9457); a 422 lists each bad field
+by its JSON Pointer. Bodies over 1 MiB get 413, texts over 10,000 characters 422.
+"""
+
+
+async def _keep_in_step(engine: MatchEngine, db_engine: object, interval: float) -> None:
+    """Catch up with other writers and save the snapshot when it changed."""
+    while True:
+        await asyncio.sleep(interval)
+        if not engine.ready:
+            continue
+        try:
+            await asyncio.to_thread(_catch_up_and_save, engine, db_engine)
+        except Exception:
+            log.exception("index maintenance failed; will retry")
+
+
+def _catch_up_and_save(engine: MatchEngine, db_engine: object) -> None:
+    with Session(db_engine) as session:  # type: ignore[call-overload]
+        engine.catch_up(session)
+    engine.save_snapshot()
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; the model is loaded (unless given) and the index started in lifespan."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db_engine = make_engine(settings.resolved_database_url)
+        model = embedder or await asyncio.to_thread(
+            SentenceTransformerEmbedder, settings.embedding_model
+        )
+        engine = MatchEngine(
+            embedder=model, db_engine=db_engine, snapshot_path=settings.snapshot_path
+        )
+        app.state.db_engine = db_engine
+        app.state.match_engine = engine
+        starter = threading.Thread(target=_start_quietly, args=(engine,), daemon=True)
+        starter.start()
+        maintenance = asyncio.create_task(
+            _keep_in_step(engine, db_engine, settings.snapshot_interval_seconds)
+        )
+        try:
+            yield
+        finally:
+            maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintenance
+            await asyncio.to_thread(starter.join)
+            if engine.ready:
+                await asyncio.to_thread(engine.save_snapshot)
+            db_engine.dispose()
+
+    app = FastAPI(
+        title="partnermatch",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.include_router(health.router)
+    app.include_router(organizations_router)
+    app.include_router(matches_router)
+    return app
+
+
+def _start_quietly(engine: MatchEngine) -> None:
+    # start() records the failure for /readyz; the thread must not die noisily.
+    with contextlib.suppress(Exception):
+        engine.start()

@@ -1,0 +1,102 @@
+"""Command line: ``partnermatch serve | migrate | reindex | demo``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlmodel import Session, select
+
+from matching.embedder import SentenceTransformerEmbedder
+from schemas.organizations import OrganizationCreate
+from service import migrate, vector_store
+from service.config import Settings
+from service.db import make_engine
+from service.engine import MatchEngine
+from service.models import Organization
+from service.organizations import service as organizations
+
+app = typer.Typer(help="partnermatch: match companies with research organisations.")
+console = Console()
+
+
+def _prepared(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url)
+
+
+def _engine(settings: Settings) -> MatchEngine:
+    return MatchEngine(
+        embedder=SentenceTransformerEmbedder(settings.embedding_model),
+        db_engine=make_engine(settings.resolved_database_url),
+        snapshot_path=settings.snapshot_path,
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+) -> None:
+    """Apply migrations, then serve the API."""
+    settings = Settings()
+    _prepared(settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply database migrations (serve does this by itself)."""
+    settings = Settings()
+    _prepared(settings)
+    console.print("database is at the latest schema")
+
+
+@app.command()
+def reindex(
+    all_profiles: bool = typer.Option(
+        False, "--all", help="Embed every profile again, not only missing or stale ones"
+    ),
+) -> None:
+    """Embed profiles with the configured model and rebuild the index snapshot."""
+    settings = Settings()
+    _prepared(settings)
+    engine = _engine(settings)
+    with Session(engine.db_engine) as session:
+        dropped = vector_store.drop_vectors(
+            session, keep_model=None if all_profiles else engine.model_id
+        )
+        session.commit()
+    embedded = engine.reconcile()
+    settings.snapshot_path.unlink(missing_ok=True)
+    engine.start()
+    console.print(
+        f"dropped {dropped} old vectors, embedded {embedded} profiles; "
+        f"index holds {len(engine.catalog)} profiles ({engine.model_id})"
+    )
+
+
+@app.command()
+def demo() -> None:
+    """Load demo data: Czech research organisations and sample companies."""
+    settings = Settings()
+    _prepared(settings)
+    engine = _engine(settings)
+    data = json.loads(resources.files("service").joinpath("demo/demo_data.json").read_text("utf-8"))
+    added = 0
+    with Session(engine.db_engine) as session:
+        existing = set(session.exec(select(Organization.name)))
+        for item in data:
+            if item["name"] in existing:
+                continue
+            organizations.create_organization(
+                session, engine, OrganizationCreate.model_validate(item)
+            )
+            added += 1
+        session.commit()
+    console.print(f"demo data: {added} organisations added, {len(data) - added} already there")

@@ -1,0 +1,43 @@
+"""Settings, read from the environment (prefix ``PARTNERMATCH_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service settings; every field can be set as ``PARTNERMATCH_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PARTNERMATCH_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="SQLite file and index snapshot live here"
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
+        "default: SQLite file partnermatch.db in data_dir",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="sentence-transformers model name or path; "
+        "default: the packaged all-MiniLM-L6-v2 (offline)",
+    )
+    snapshot_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often a changed index is saved"
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'partnermatch.db').resolve()}"
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Where the FAISS index snapshot is written."""
+        return self.data_dir / "index.faiss"

@@ -1,0 +1,67 @@
+"""HTTP details shared by the feature routes: ETags, If-Match and cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated
+
+from fastapi import Header, Response
+
+from service.errors import InvalidInput, PreconditionFailed
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The version you read, as its ETag (e.g. "3"); a stale one gives 412',
+    ),
+]
+
+
+def etag(version: int) -> str:
+    """The strong ETag of a version."""
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    """Put the version's ETag on a response."""
+    response.headers["ETag"] = etag(version)
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """Refuse a write made against another version (no header: no check)."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    if str(version) not in tags:
+        raise PreconditionFailed(
+            f"the resource is at version {version}, not {if_match.strip()}; read it again",
+            current_version=version,
+        )
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor for the page after ``last_id``."""
+    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The id a cursor continues after (0 for none)."""
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        after = json.loads(raw)["after"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            "the cursor is not one this service gave out",
+            errors=[{"parameter": "cursor", "in": "query", "detail": "invalid cursor"}],
+        ) from exc
+    if not isinstance(after, int) or after < 0:
+        raise InvalidInput(
+            "the cursor is not one this service gave out",
+            errors=[{"parameter": "cursor", "in": "query", "detail": "invalid cursor"}],
+        )
+    return after

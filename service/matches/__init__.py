@@ -1,0 +1,1 @@
+"""Match requests and the stored record of every run."""

@@ -1,0 +1,51 @@
+"""Queries on match runs and their results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.models import Match, MatchRun, Organization, Profile
+
+
+def organizations_of_profiles(
+    session: Session, profile_ids: Sequence[int]
+) -> dict[int, Organization]:
+    """The organisation of each profile, by profile id."""
+    if not profile_ids:
+        return {}
+    statement = (
+        select(Profile.id, Organization)
+        .join(Organization, col(Profile.organization_id) == col(Organization.id))
+        .where(col(Profile.id).in_(profile_ids))
+    )
+    return {int(pid): organization for pid, organization in session.exec(statement) if pid}
+
+
+def get_run(session: Session, run_id: int) -> tuple[MatchRun, list[Match]] | None:
+    """A run and its results in rank order."""
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        return None
+    matches = session.exec(
+        select(Match).where(Match.run_id == run_id).order_by(col(Match.rank))
+    ).all()
+    return run, list(matches)
+
+
+def list_runs(
+    session: Session, *, profile_id: int | None, before_id: int, limit: int
+) -> list[tuple[MatchRun, int]]:
+    """Runs newest first, with their result counts."""
+    counts = select(Match.run_id, func.count().label("n")).group_by(col(Match.run_id)).subquery()
+    statement = select(MatchRun, func.coalesce(counts.c.n, 0)).outerjoin(
+        counts, counts.c.run_id == col(MatchRun.id)
+    )
+    if profile_id is not None:
+        statement = statement.where(MatchRun.profile_id == profile_id)
+    if before_id:
+        statement = statement.where(col(MatchRun.id) < before_id)
+    statement = statement.order_by(col(MatchRun.id).desc()).limit(limit)
+    return [(run, int(count)) for run, count in session.exec(statement)]

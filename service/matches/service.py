@@ -1,0 +1,209 @@
+"""Run a match: build the query, rank, explain, and store the run as returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from matching.catalog import MatchQuery, Scored
+from matching.explain import FacetSentences, best_evidence, explain
+from matching.text import tokens
+from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
+from service import vector_store
+from service.engine import MatchEngine
+from service.errors import NotFound, NotReady
+from service.matches import repository
+from service.models import Match, MatchRun, Organization, Profile
+
+OTHER_KIND = {"company": "research", "research": "company"}
+
+
+class _Source:
+    """The asking side: its query and its sentences for explanations."""
+
+    def __init__(
+        self,
+        query: MatchQuery,
+        needs: FacetSentences | None,
+        offers: FacetSentences | None,
+    ) -> None:
+        self.query = query
+        self.needs = needs
+        self.offers = offers
+
+
+def _filters(body: MatchRequest, exclude: set[int]) -> dict[str, Any]:
+    return {
+        "limit": body.limit,
+        "regions": None if body.regions is None else frozenset(body.regions),
+        "countries": None if body.countries is None else frozenset(body.countries),
+        "exclude_organization_ids": frozenset(exclude),
+    }
+
+
+def _profile_source(
+    session: Session, engine: MatchEngine, body: MatchRequest, profile_id: int
+) -> tuple[_Source, str]:
+    found = repository.organizations_of_profiles(session, [profile_id])
+    profile = session.get(Profile, profile_id)
+    if profile is None or profile_id not in found:
+        raise NotFound(f"profile {profile_id} does not exist")
+    organization = found[profile_id]
+    vectors = engine.profile_vectors(profile_id)
+    if not vectors:
+        raise NotReady(f"profile {profile_id} is not indexed yet; try again shortly")
+    target = body.target or OTHER_KIND[organization.kind]
+    assert organization.id is not None
+    query = MatchQuery(
+        target_kind=target,
+        needs=vectors.get("needs"),
+        offers=vectors.get("offers"),
+        keywords=tuple(profile.keywords),
+        terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
+        region=organization.region,
+        country=organization.country,
+        **_filters(body, {*body.exclude_organization_ids, organization.id}),
+    )
+    needs = vector_store.sentences_of(session, [profile_id], "needs").get(profile_id)
+    offers = vector_store.sentences_of(session, [profile_id], "offers").get(profile_id)
+    return _Source(query, needs, offers), target
+
+
+def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_Source, str]:
+    [embedding] = engine.embed([text])
+    target = body.target or "research"
+    query = MatchQuery(
+        target_kind=target,
+        needs=embedding.vector,
+        terms=frozenset(tokens(text)),
+        **_filters(body, set(body.exclude_organization_ids)),
+    )
+    return _Source(
+        query, FacetSentences(embedding.sentences, embedding.sentence_vectors), None
+    ), target
+
+
+def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
+    ids = [item.entry.profile_id for item in scored]
+    organizations = repository.organizations_of_profiles(session, ids)
+    target_offers = vector_store.sentences_of(session, ids, "offers") if source.needs else {}
+    target_needs = vector_store.sentences_of(session, ids, "needs") if source.offers else {}
+    results = []
+    for rank, item in enumerate(scored, start=1):
+        pid = item.entry.profile_id
+        organization: Organization = organizations[pid]
+        explanation = explain(
+            forward=best_evidence(source.needs, target_offers.get(pid)),
+            reciprocal=best_evidence(target_needs.get(pid), source.offers),
+            shared=list(item.shared_keywords),
+            same_region=item.components.proximity == 1.0,
+            same_country=item.components.proximity == 0.5,
+            target_name=organization.name,
+        )
+        results.append(
+            {
+                "rank": rank,
+                "profile_id": pid,
+                "organization": {
+                    "id": organization.id,
+                    "name": organization.name,
+                    "kind": organization.kind,
+                    "region": organization.region,
+                    "country": organization.country,
+                },
+                "score": round(item.score, 4),
+                "components": item.components.as_dict(),
+                "explanation": explanation,
+            }
+        )
+    return results
+
+
+def run_match(session: Session, engine: MatchEngine, body: MatchRequest) -> MatchRunRead:
+    """Rank partners for a profile or a text, store the run, return it."""
+    if not engine.ready:
+        raise NotReady("the index is still loading; try again shortly")
+    engine.catch_up(session)
+    if body.profile_id is not None:
+        source, target = _profile_source(session, engine, body, body.profile_id)
+    else:
+        assert body.text is not None
+        source, target = _text_source(engine, body, body.text)
+    scored, index_version = engine.match(source.query)
+    results = _results(session, source, scored)
+    run = MatchRun(
+        profile_id=body.profile_id,
+        query_text=body.text,
+        target=target,
+        limit=body.limit,
+        regions=body.regions,
+        countries=body.countries,
+        exclude_organization_ids=body.exclude_organization_ids,
+        model_id=engine.model_id,
+        index_version=index_version,
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    session.add_all([Match(run_id=run.id, **result) for result in results])
+    session.flush()
+    return _read(run, results)
+
+
+def _read(run: MatchRun, results: list[dict[str, Any]]) -> MatchRunRead:
+    assert run.id is not None
+    return MatchRunRead(
+        run_id=run.id,
+        created_at=run.created_at,
+        profile_id=run.profile_id,
+        text=run.query_text,
+        target=run.target,  # type: ignore[arg-type]
+        limit=run.limit,
+        regions=run.regions,
+        countries=run.countries,
+        exclude_organization_ids=run.exclude_organization_ids,
+        model_id=run.model_id,
+        index_version=run.index_version,
+        results=[MatchResult.model_validate(result) for result in results],
+    )
+
+
+def read_run(session: Session, run_id: int) -> MatchRunRead:
+    """A stored run with its results exactly as returned."""
+    found = repository.get_run(session, run_id)
+    if found is None:
+        raise NotFound(f"match run {run_id} does not exist")
+    run, matches = found
+    return _read(
+        run,
+        [
+            match.model_dump(
+                include={"rank", "profile_id", "organization", "score", "components", "explanation"}
+            )
+            for match in matches
+        ],
+    )
+
+
+def list_runs(
+    session: Session, *, profile_id: int | None, before_id: int, limit: int
+) -> tuple[list[MatchRunSummary], int | None]:
+    """Runs newest first, and the id the next page continues before."""
+    rows = repository.list_runs(
+        session, profile_id=profile_id, before_id=before_id, limit=limit + 1
+    )
+    page, more = rows[:limit], len(rows) > limit
+    items = [
+        MatchRunSummary(
+            run_id=run.id or 0,
+            created_at=run.created_at,
+            profile_id=run.profile_id,
+            text=run.query_text,
+            target=run.target,  # type: ignore[arg-type]
+            model_id=run.model_id,
+            result_count=count,
+        )
+        for run, count in page
+    ]
+    return items, (page[-1][0].id if more else None)

@@ -1,0 +1,169 @@
+"""Every database table (the only place tables are declared).
+
+The schema itself is changed only by Alembic migrations in ``migrations/``;
+a test checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Organization(SQLModel, table=True):
+    """A company or a research organisation."""
+
+    __tablename__ = "organization"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    name: str = Field(max_length=300)
+    name_folded: str = Field(max_length=300, index=True, description="for search")
+    ico: str | None = Field(default=None, max_length=8, unique=True)
+    ror: str | None = Field(default=None, max_length=40, unique=True)
+    country: str = Field(max_length=2, index=True)
+    region: str | None = Field(default=None, max_length=5, index=True)
+    nace: list[str] = _json_list()
+    size: str | None = Field(default=None, max_length=16)
+    website: str | None = Field(default=None, max_length=2048)
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Profile(SQLModel, table=True):
+    """What an organisation offers and needs; an organisation has one or more."""
+
+    __tablename__ = "profile"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("organization.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    title: str | None = Field(default=None, max_length=256)
+    offers: str = Field(default="", sa_type=Text)
+    needs: str = Field(default="", sa_type=Text)
+    keywords: list[str] = _json_list()
+    markets: list[str] = _json_list()
+    source: str = Field(default="manual", max_length=16)
+    external_ref: str | None = Field(default=None, max_length=64, unique=True)
+    public: bool = Field(default=True)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ProfileVector(SQLModel, table=True):
+    """A facet's embedding: facet vector plus sentence vectors, for one model."""
+
+    __tablename__ = "profile_vector"
+    __table_args__ = (UniqueConstraint("profile_id", "facet"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("profile.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    facet: str = Field(max_length=8)
+    model_id: str = Field(max_length=500)
+    text_hash: str = Field(max_length=64)
+    dimension: int
+    vector: bytes = Field(sa_type=LargeBinary)
+    sentences: list[str] = _json_list()
+    sentence_vectors: bytes = Field(sa_type=LargeBinary)
+
+
+class IndexChange(SQLModel, table=True):
+    """Append-only change sequence: the index replays it to catch up with the database."""
+
+    __tablename__ = "index_change"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    profile_id: int = Field(index=True)
+    created_at: datetime = _timestamp()
+
+
+class MatchRun(SQLModel, table=True):
+    """One match request as it was asked (immutable)."""
+
+    __tablename__ = "match_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _timestamp()
+    profile_id: int | None = Field(
+        default=None, index=True, description="source profile as asked; kept if it is deleted"
+    )
+    query_text: str | None = Field(default=None, sa_type=Text)
+    target: str = Field(max_length=16)
+    limit: int
+    regions: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    countries: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    exclude_organization_ids: list[int] = _json_list()
+    model_id: str = Field(max_length=500)
+    index_version: int
+
+
+class Match(SQLModel, table=True):
+    """One result of a run, exactly as it was returned."""
+
+    __tablename__ = "match"
+    __table_args__ = (UniqueConstraint("run_id", "rank"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("match_run.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    rank: int
+    profile_id: int = Field(index=True)
+    organization: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    score: float
+    components: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    explanation: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

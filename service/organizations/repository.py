@@ -1,0 +1,74 @@
+"""Queries on organisations and profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from matching.text import fold
+from service.models import Organization, Profile
+
+
+def get_organization(session: Session, organization_id: int) -> Organization | None:
+    """One organisation by id."""
+    return session.get(Organization, organization_id)
+
+
+def get_profile(session: Session, profile_id: int) -> Profile | None:
+    """One profile by id."""
+    return session.get(Profile, profile_id)
+
+
+def profiles_of(session: Session, organization_ids: Sequence[int]) -> dict[int, list[Profile]]:
+    """Profiles of several organisations, by organisation id, oldest first."""
+    found: dict[int, list[Profile]] = {oid: [] for oid in organization_ids}
+    if organization_ids:
+        statement = (
+            select(Profile)
+            .where(col(Profile.organization_id).in_(organization_ids))
+            .order_by(col(Profile.id))
+        )
+        for profile in session.exec(statement):
+            found[profile.organization_id].append(profile)
+    return found
+
+
+def find_by_identifier(
+    session: Session, *, ico: str | None, ror: str | None, exclude_id: int | None = None
+) -> Organization | None:
+    """An organisation already holding this IČO or ROR id."""
+    for column, value in ((Organization.ico, ico), (Organization.ror, ror)):
+        if value is None:
+            continue
+        statement = select(Organization).where(column == value)
+        if exclude_id is not None:
+            statement = statement.where(col(Organization.id) != exclude_id)
+        found = session.exec(statement).first()
+        if found is not None:
+            return found
+    return None
+
+
+def list_organizations(
+    session: Session,
+    *,
+    kind: str | None,
+    region: str | None,
+    country: str | None,
+    q: str | None,
+    after_id: int,
+    limit: int,
+) -> list[Organization]:
+    """A page of organisations by id, filtered; ``q`` matches the name, accents ignored."""
+    statement = select(Organization).where(col(Organization.id) > after_id)
+    if kind is not None:
+        statement = statement.where(Organization.kind == kind)
+    if region is not None:
+        statement = statement.where(Organization.region == region)
+    if country is not None:
+        statement = statement.where(Organization.country == country)
+    if q:
+        pattern = "%" + fold(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(col(Organization.name_folded).like(pattern, escape="\\"))
+    return list(session.exec(statement.order_by(col(Organization.id)).limit(limit)))

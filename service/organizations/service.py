@@ -1,0 +1,274 @@
+"""Rules for organisations and profiles: validation across fields, versions, vectors.
+
+Every write embeds the new or changed facets *before* touching the database
+(embedding is slow; the write transaction stays short), then stores rows,
+vectors and a change-log entry in the request's one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from matching.text import fold
+from schemas import codes
+from schemas.organizations import (
+    OrganizationCreate,
+    OrganizationRead,
+    OrganizationUpdate,
+    ProfileCreate,
+    ProfileRead,
+    ProfileUpdate,
+)
+from service import vector_store
+from service.engine import MatchEngine
+from service.errors import Conflict, InvalidInput, NotFound
+from service.http import check_if_match
+from service.models import Organization, Profile, utcnow
+from service.organizations import repository
+
+
+def to_read(organization: Organization, profiles: list[Profile]) -> OrganizationRead:
+    """The API view of an organisation and its profiles."""
+    return OrganizationRead.model_validate(
+        {
+            **organization.model_dump(),
+            "profiles": [ProfileRead.model_validate(p, from_attributes=True) for p in profiles],
+        }
+    )
+
+
+def profile_read(profile: Profile) -> ProfileRead:
+    """The API view of a profile."""
+    return ProfileRead.model_validate(profile, from_attributes=True)
+
+
+def _require_organization(session: Session, organization_id: int) -> Organization:
+    organization = repository.get_organization(session, organization_id)
+    if organization is None:
+        raise NotFound(f"organization {organization_id} does not exist")
+    return organization
+
+
+def _require_profile(session: Session, profile_id: int) -> Profile:
+    profile = repository.get_profile(session, profile_id)
+    if profile is None:
+        raise NotFound(f"profile {profile_id} does not exist")
+    return profile
+
+
+def _refuse_duplicate(
+    session: Session, *, ico: str | None, ror: str | None, exclude_id: int | None = None
+) -> None:
+    existing = repository.find_by_identifier(session, ico=ico, ror=ror, exclude_id=exclude_id)
+    if existing is not None:
+        which = "IČO" if ico is not None and existing.ico == ico else "ROR id"
+        raise Conflict(
+            f"organization {existing.id} ({existing.name}) already has this {which}",
+            existing=f"/api/v1/organizations/{existing.id}",
+        )
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent writer won the unique check
+        raise Conflict("an organization with this IČO or ROR id already exists") from exc
+
+
+def _store_profile(
+    session: Session,
+    engine: MatchEngine,
+    organization_id: int,
+    fields: dict[str, Any],
+    embedded: dict[str, Any],
+) -> Profile:
+    profile = Profile(organization_id=organization_id, **fields)
+    session.add(profile)
+    session.flush()
+    vector_store.write_vectors(session, profile, embedded, engine.model_id)
+    return profile
+
+
+def _embed_new(engine: MatchEngine, profiles: list[ProfileCreate]) -> list[dict[str, Any]]:
+    """Facet embeddings of new profiles, one encode call for all."""
+    facets = [
+        (index, facet, text)
+        for index, body in enumerate(profiles)
+        for facet, text in (("offers", body.offers), ("needs", body.needs))
+        if text
+    ]
+    embeddings = engine.embed([text for _, _, text in facets])
+    result: list[dict[str, Any]] = [{} for _ in profiles]
+    for (index, facet, _), embedding in zip(facets, embeddings, strict=True):
+        result[index][facet] = embedding
+    return result
+
+
+def create_organization(
+    session: Session, engine: MatchEngine, body: OrganizationCreate
+) -> OrganizationRead:
+    """Store a new organisation with its profiles, embedded and indexed."""
+    _refuse_duplicate(session, ico=body.ico, ror=body.ror)
+    embedded = _embed_new(engine, body.profiles)
+    fields = body.model_dump(exclude={"profiles"})
+    organization = Organization(**fields, name_folded=fold(body.name))
+    session.add(organization)
+    _flush(session)
+    assert organization.id is not None
+    profiles = [
+        _store_profile(session, engine, organization.id, profile.model_dump(), vectors)
+        for profile, vectors in zip(body.profiles, embedded, strict=True)
+    ]
+    vector_store.record_changes(session, [p.id for p in profiles if p.id])
+    return to_read(organization, profiles)
+
+
+def read_organization(session: Session, organization_id: int) -> OrganizationRead:
+    """One organisation with its profiles."""
+    organization = _require_organization(session, organization_id)
+    assert organization.id is not None
+    return to_read(
+        organization, repository.profiles_of(session, [organization.id])[organization.id]
+    )
+
+
+def list_organizations(
+    session: Session,
+    *,
+    kind: str | None,
+    region: str | None,
+    country: str | None,
+    q: str | None,
+    after_id: int,
+    limit: int,
+) -> tuple[list[OrganizationRead], int | None]:
+    """A page of organisations and the id the next page starts after (None at the end)."""
+    rows = repository.list_organizations(
+        session, kind=kind, region=region, country=country, q=q, after_id=after_id, limit=limit + 1
+    )
+    page, more = rows[:limit], len(rows) > limit
+    profiles = repository.profiles_of(session, [o.id for o in page if o.id])
+    items = [to_read(o, profiles[o.id]) for o in page if o.id]
+    return items, (page[-1].id if more else None)
+
+
+def update_organization(
+    session: Session, organization_id: int, body: OrganizationUpdate, if_match: str | None
+) -> OrganizationRead:
+    """Apply a partial update; profiles are re-indexed when region or country change."""
+    organization = _require_organization(session, organization_id)
+    check_if_match(if_match, organization.version)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("name", "country"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput(
+                f"'{required}' cannot be null",
+                errors=[{"pointer": f"#/{required}", "detail": "cannot be null"}],
+            )
+    country = changes.get("country", organization.country)
+    region = changes.get("region", organization.region)
+    if region is not None:
+        try:
+            codes.normalize_region(region, country)
+        except ValueError as exc:
+            raise InvalidInput(
+                str(exc), errors=[{"pointer": "#/region", "detail": str(exc)}]
+            ) from exc
+    _refuse_duplicate(
+        session,
+        ico=changes.get("ico"),
+        ror=changes.get("ror"),
+        exclude_id=organization.id,
+    )
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    organization.name_folded = fold(organization.name)
+    organization.version += 1
+    organization.updated_at = utcnow()
+    session.add(organization)
+    _flush(session)
+    assert organization.id is not None
+    profiles = repository.profiles_of(session, [organization.id])[organization.id]
+    vector_store.record_changes(session, [p.id for p in profiles if p.id])
+    return to_read(organization, profiles)
+
+
+def delete_organization(session: Session, organization_id: int, if_match: str | None) -> None:
+    """Delete an organisation, its profiles and their vectors."""
+    organization = _require_organization(session, organization_id)
+    check_if_match(if_match, organization.version)
+    assert organization.id is not None
+    profiles = repository.profiles_of(session, [organization.id])[organization.id]
+    vector_store.record_changes(session, [p.id for p in profiles if p.id])
+    session.delete(organization)
+    session.flush()
+
+
+def add_profile(
+    session: Session, engine: MatchEngine, organization_id: int, body: ProfileCreate
+) -> ProfileRead:
+    """Add a profile to an organisation."""
+    organization = _require_organization(session, organization_id)
+    assert organization.id is not None
+    [embedded] = _embed_new(engine, [body])
+    profile = _store_profile(session, engine, organization.id, body.model_dump(), embedded)
+    assert profile.id is not None
+    vector_store.record_changes(session, [profile.id])
+    return profile_read(profile)
+
+
+def read_profile(session: Session, profile_id: int) -> ProfileRead:
+    """One profile."""
+    return profile_read(_require_profile(session, profile_id))
+
+
+def update_profile(
+    session: Session,
+    engine: MatchEngine,
+    profile_id: int,
+    body: ProfileUpdate,
+    if_match: str | None,
+) -> ProfileRead:
+    """Apply a partial update and re-embed the facets whose text changed."""
+    profile = _require_profile(session, profile_id)
+    check_if_match(if_match, profile.version)
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("offers", "needs", "keywords", "markets", "public"):
+        if name in changes and changes[name] is None:
+            raise InvalidInput(
+                f"'{name}' cannot be null",
+                errors=[{"pointer": f"#/{name}", "detail": "cannot be null"}],
+            )
+    offers = changes.get("offers", profile.offers)
+    needs = changes.get("needs", profile.needs)
+    if not offers and not needs:
+        raise InvalidInput(
+            "a profile needs text in 'offers' or 'needs' (or both)",
+            errors=[{"pointer": "#/offers", "detail": "offers and needs cannot both be empty"}],
+        )
+    for name, value in changes.items():
+        setattr(profile, name, value)
+    assert profile.id is not None
+    rows = vector_store.vector_rows(session, [profile.id])[profile.id]
+    stale = vector_store.stale_facets(profile, rows, engine.model_id)
+    embedded = dict(zip(stale, engine.embed(list(stale.values())), strict=True))
+    profile.version += 1
+    profile.updated_at = utcnow()
+    session.add(profile)
+    session.flush()
+    vector_store.write_vectors(session, profile, embedded, engine.model_id, rows)
+    vector_store.record_changes(session, [profile.id])
+    return profile_read(profile)
+
+
+def delete_profile(session: Session, profile_id: int, if_match: str | None) -> None:
+    """Delete a profile and its vectors."""
+    profile = _require_profile(session, profile_id)
+    check_if_match(if_match, profile.version)
+    assert profile.id is not None
+    vector_store.record_changes(session, [profile.id])
+    session.delete(profile)
+    session.flush()

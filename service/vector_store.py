@@ -1,0 +1,194 @@
+"""Profile vectors and the index change log, as stored in the database.
+
+The database is the truth: every profile's facet embeddings live in
+``profile_vector`` and every change to what is searchable appends to
+``index_change``. The in-memory index is rebuilt or caught up from these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, text
+from sqlmodel import Session, col, delete, select
+
+from matching.catalog import FACETS, Entry
+from matching.embedder import FacetEmbedding
+from matching.explain import FacetSentences
+from matching.text import content_hash, tokens
+from service.models import IndexChange, Organization, Profile, ProfileVector
+
+Vector = npt.NDArray[np.float32]
+
+# Serialises writers of the change log on PostgreSQL so that sequence order is
+# commit order: a reader that has seen seq N never misses a later commit < N.
+_CHANGE_LOG_LOCK = 7_270_001
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What the index holds for one profile."""
+
+    entry: Entry
+    vectors: dict[str, Vector]
+
+
+def facet_texts(profile: Profile) -> dict[str, str]:
+    """The profile's non-empty facets."""
+    return {facet: getattr(profile, facet) for facet in FACETS if getattr(profile, facet)}
+
+
+def stale_facets(profile: Profile, rows: Iterable[ProfileVector], model_id: str) -> dict[str, str]:
+    """Facets whose stored vector is missing, for another model, or for older text."""
+    current = {row.facet: row for row in rows}
+    stale = {}
+    for facet, facet_text in facet_texts(profile).items():
+        row = current.get(facet)
+        if row is None or row.model_id != model_id or row.text_hash != content_hash(facet_text):
+            stale[facet] = facet_text
+    return stale
+
+
+def vector_rows(session: Session, profile_ids: Sequence[int]) -> dict[int, list[ProfileVector]]:
+    """Stored vector rows by profile id."""
+    found: dict[int, list[ProfileVector]] = {pid: [] for pid in profile_ids}
+    if profile_ids:
+        statement = select(ProfileVector).where(col(ProfileVector.profile_id).in_(profile_ids))
+        for row in session.exec(statement):
+            found[row.profile_id].append(row)
+    return found
+
+
+def write_vectors(
+    session: Session,
+    profile: Profile,
+    embeddings: dict[str, FacetEmbedding],
+    model_id: str,
+    existing: Iterable[ProfileVector] = (),
+) -> None:
+    """Store new facet embeddings and drop vectors of facets that became empty."""
+    assert profile.id is not None
+    current = {row.facet: row for row in existing}
+    texts = facet_texts(profile)
+    for facet, row in current.items():
+        if facet not in texts:
+            session.delete(row)
+    for facet, embedding in embeddings.items():
+        row = current.get(facet) or ProfileVector(profile_id=profile.id, facet=facet)
+        row.model_id = model_id
+        row.text_hash = content_hash(texts[facet])
+        row.dimension = int(embedding.vector.shape[0])
+        row.vector = embedding.vector.astype(np.float32).tobytes()
+        row.sentences = list(embedding.sentences)
+        row.sentence_vectors = embedding.sentence_vectors.astype(np.float32).tobytes()
+        session.add(row)
+
+
+def record_changes(session: Session, profile_ids: Iterable[int]) -> None:
+    """Append the profiles to the change log (in the caller's transaction)."""
+    ids = sorted(set(profile_ids))
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
+    session.add_all([IndexChange(profile_id=pid) for pid in ids])
+    session.flush()
+
+
+def latest_seq(session: Session) -> int:
+    """The newest change sequence number (0 for none)."""
+    return int(session.exec(select(func.coalesce(func.max(IndexChange.seq), 0))).one())
+
+
+def changes_since(session: Session, seq: int) -> list[tuple[int, int]]:
+    """(seq, profile_id) of changes after ``seq``, oldest first."""
+    statement = (
+        select(IndexChange.seq, IndexChange.profile_id)
+        .where(col(IndexChange.seq) > seq)
+        .order_by(col(IndexChange.seq))
+    )
+    return [(int(s), int(p)) for s, p in session.exec(statement)]
+
+
+def _entry(profile: Profile, organization: Organization) -> Entry:
+    assert profile.id is not None
+    assert organization.id is not None
+    return Entry(
+        profile_id=profile.id,
+        organization_id=organization.id,
+        kind=organization.kind,
+        country=organization.country,
+        region=organization.region,
+        keywords=tuple(profile.keywords),
+        terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
+    )
+
+
+def _decode(row: ProfileVector) -> Vector:
+    return np.frombuffer(row.vector, dtype=np.float32)
+
+
+def index_states(
+    session: Session, model_id: str, profile_ids: Sequence[int] | None = None
+) -> Iterator[IndexState]:
+    """Searchable state of the given profiles (all when None).
+
+    A profile is searchable once every non-empty facet has a vector of the
+    current model for its current text; others are left out (and so removed).
+    """
+    statement = select(Profile, Organization).join(
+        Organization, col(Profile.organization_id) == col(Organization.id)
+    )
+    if profile_ids is not None:
+        statement = statement.where(col(Profile.id).in_(profile_ids))
+    statement = statement.order_by(col(Profile.id))
+    for chunk in session.exec(statement).partitions(500):
+        rows = vector_rows(session, [profile.id for profile, _ in chunk if profile.id])
+        for profile, organization in chunk:
+            assert profile.id is not None
+            vectors = rows[profile.id]
+            if stale_facets(profile, vectors, model_id):
+                continue
+            yield IndexState(
+                _entry(profile, organization),
+                {row.facet: _decode(row) for row in vectors if row.facet in facet_texts(profile)},
+            )
+
+
+def profiles_needing_vectors(session: Session, model_id: str) -> list[int]:
+    """Ids of profiles with a facet whose vector is missing or stale."""
+    needing = []
+    for chunk in session.exec(select(Profile).order_by(col(Profile.id))).partitions(500):
+        rows = vector_rows(session, [p.id for p in chunk if p.id])
+        needing += [p.id for p in chunk if p.id and stale_facets(p, rows[p.id], model_id)]
+    return needing
+
+
+def sentences_of(
+    session: Session, profile_ids: Sequence[int], facet: str
+) -> dict[int, FacetSentences]:
+    """Stored sentences and sentence vectors of one facet of several profiles."""
+    if not profile_ids:
+        return {}
+    statement = select(ProfileVector).where(
+        col(ProfileVector.profile_id).in_(profile_ids), ProfileVector.facet == facet
+    )
+    return {
+        row.profile_id: FacetSentences(
+            tuple(row.sentences),
+            np.frombuffer(row.sentence_vectors, dtype=np.float32).reshape(-1, row.dimension),
+        )
+        for row in session.exec(statement)
+    }
+
+
+def drop_vectors(session: Session, *, keep_model: str | None) -> int:
+    """Delete vectors made by models other than ``keep_model`` (None: all); returns how many."""
+    statement = delete(ProfileVector)
+    if keep_model is not None:
+        statement = statement.where(col(ProfileVector.model_id) != keep_model)
+    result = session.exec(statement)
+    return int(result.rowcount or 0)
