@@ -1,0 +1,85 @@
+"""Catalog ranking logic on hand-made vectors (the real model is tested through the API)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.catalog import Catalog, Entry, MatchQuery
+
+
+def _axis(i: int, dimension: int = 6) -> np.ndarray:
+    vector = np.zeros(dimension, dtype=np.float32)
+    vector[i] = 1.0
+    return vector
+
+
+def _mix(a: int, b: int, weight: float) -> np.ndarray:
+    vector = weight * _axis(a) + (1 - weight) * _axis(b)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def _catalog() -> Catalog:
+    catalog = Catalog(6)
+    # research 1 offers what the company needs (axis 0)
+    catalog.upsert(
+        Entry(1, 101, "research", "CZ", "CZ080", ("laser",)),
+        {"offers": _axis(0), "needs": _axis(3)},
+    )
+    # research 2 *needs* the same thing as the company: similar, not complementary
+    catalog.upsert(
+        Entry(2, 102, "research", "CZ", "CZ064"), {"offers": _axis(2), "needs": _axis(0)}
+    )
+    # research 3 offers something close to the need, in another country
+    catalog.upsert(Entry(3, 103, "research", "DE", "DE212"), {"offers": _mix(0, 2, 0.8)})
+    # a company offering exactly the need must not appear when asking for research
+    catalog.upsert(Entry(4, 104, "company", "CZ", "CZ080"), {"offers": _axis(0)})
+    return catalog
+
+
+def _query(**overrides: object) -> MatchQuery:
+    fields: dict[str, object] = {
+        "target_kind": "research",
+        "needs": _axis(0),
+        "offers": _axis(3),
+        "keywords": ("laser",),
+        "region": "CZ080",
+        "country": "CZ",
+    }
+    fields.update(overrides)
+    return MatchQuery(**fields)  # type: ignore[arg-type]
+
+
+def test_needs_meet_offers_not_needs() -> None:
+    results = _catalog().match(_query())
+    ids = [item.entry.profile_id for item in results]
+    assert ids[0] == 1
+    assert ids.index(3) < ids.index(2)
+    assert 4 not in ids
+    top = results[0].components
+    assert top.need_offer == np.float32(1.0)
+    assert top.offer_need is not None and top.offer_need > 0.99
+    assert results[0].shared_keywords == ("laser",)
+
+
+def test_filters_are_applied_before_ranking() -> None:
+    catalog = _catalog()
+    assert [r.entry.profile_id for r in catalog.match(_query(countries=frozenset({"DE"})))] == [3]
+    assert [r.entry.profile_id for r in catalog.match(_query(regions=frozenset({"CZ064"})))] == [2]
+    excluded = catalog.match(_query(exclude_organization_ids=frozenset({101})))
+    assert 1 not in {r.entry.profile_id for r in excluded}
+
+
+def test_removed_profiles_disappear_and_limit_holds() -> None:
+    catalog = _catalog()
+    catalog.remove(1)
+    results = catalog.match(_query(limit=1))
+    assert len(results) == 1
+    assert results[0].entry.profile_id == 3
+
+
+def test_ties_break_by_profile_id() -> None:
+    catalog = Catalog(6)
+    for profile_id in (9, 5, 7):
+        catalog.upsert(Entry(profile_id, profile_id, "research", "CZ", None), {"offers": _axis(1)})
+    results = catalog.match(MatchQuery(target_kind="research", needs=_axis(1)))
+    assert [r.entry.profile_id for r in results] == [5, 7, 9]

@@ -1,0 +1,76 @@
+"""Text normalisation, score components and their combination."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.scoring import WEIGHTS, Components, combine, proximity, shared_keywords
+from matching.text import fold, sentences, tokens
+
+
+def test_fold_removes_czech_diacritics_and_case() -> None:
+    assert fold("Svařování OCELI, řízení jakosti") == "svarovani oceli, rizeni jakosti"
+
+
+def test_tokens_drop_stopwords_and_keep_compounds() -> None:
+    assert tokens("We need CO2-free laser welding of the parts") == [
+        "need",
+        "co2-free",
+        "laser",
+        "welding",
+        "parts",
+    ]
+
+
+def test_sentences_split_on_punctuation_and_lines() -> None:
+    assert sentences("First one. Second one!\nThird; fourth") == [
+        "First one.",
+        "Second one!",
+        "Third;",
+        "fourth",
+    ]
+    assert sentences("no end punctuation") == ["no end punctuation"]
+    assert sentences("   ") == []
+
+
+def test_combine_is_weighted_mean_of_present_components() -> None:
+    only_dense = Components(need_offer=0.5)
+    assert combine(only_dense) == pytest.approx(0.5)
+    full = Components(need_offer=0.6, offer_need=0.2, keywords=0.5, proximity=1.0)
+    expected = (
+        WEIGHTS["need_offer"] * 0.6
+        + WEIGHTS["offer_need"] * 0.2
+        + WEIGHTS["keywords"] * 0.5
+        + WEIGHTS["proximity"] * 1.0
+    ) / sum(WEIGHTS.values())
+    assert combine(full) == pytest.approx(expected)
+    assert combine(Components()) == 0.0
+
+
+def test_reciprocal_signal_raises_the_score() -> None:
+    base = Components(need_offer=0.5, offer_need=0.1)
+    better = Components(need_offer=0.5, offer_need=0.6)
+    assert combine(better) > combine(base)
+
+
+def test_proximity_levels() -> None:
+    assert proximity("CZ080", "CZ", "CZ080", "CZ") == 1.0
+    assert proximity("CZ080", "CZ", "CZ064", "CZ") == 0.5
+    assert proximity("CZ080", "CZ", "DE212", "DE") == 0.0
+    assert proximity(None, None, "CZ080", "CZ") is None
+
+
+def test_shared_keywords_match_keywords_and_text_ignoring_accents() -> None:
+    shared, share = shared_keywords(
+        ["Svařování", "machine vision", "tooling"],
+        frozenset(tokens("we weld and cut")),
+        ["svarovani", "robotics"],
+        frozenset(tokens("robotic cells with machine vision inspection")),
+    )
+    assert shared == ["machine vision", "Svařování"]
+    # folded keywords: svarovani, machine vision, tooling, robotics -> 2 of 4 shared
+    assert share == pytest.approx(2 / 4)
+
+
+def test_no_keywords_on_either_side_gives_no_component() -> None:
+    assert shared_keywords([], frozenset(), [], frozenset({"x"})) == ([], None)
