@@ -100,3 +100,7 @@ def demo() -> None:
             added += 1
         session.commit()
     console.print(f"demo data: {added} organisations added, {len(data) - added} already there")
+
+
+if __name__ == "__main__":
+    app()

@@ -41,8 +41,8 @@ RESEARCH = [
         "nace": ["72.19"],
         "profiles": [
             {
-                "offers": "We study aluminium die casting and porosity defects. "
-                "Our lab runs X-ray computed tomography of castings and simulation of mould filling.",
+                "offers": "We study aluminium die casting and porosity defects. Our lab runs "
+                "X-ray computed tomography of castings and simulation of mould filling.",
                 "needs": "We seek foundries that will pilot new casting simulation methods.",
                 "keywords": ["die casting", "computed tomography", "porosity"],
             }
@@ -55,9 +55,9 @@ RESEARCH = [
         "nace": ["72.19"],
         "profiles": [
             {
-                "offers": "We build machine vision systems for automated optical inspection "
-                "of manufactured parts. Deep learning detects surface defects on production lines.",
-                "needs": "We look for manufacturers who supply real production data and test sites.",
+                "offers": "We build machine vision systems for automated optical inspection of "
+                "manufactured parts. Deep learning detects surface defects on production lines.",
+                "needs": "We look for manufacturers who supply production data and test sites.",
                 "keywords": ["machine vision", "deep learning", "inspection"],
             }
         ],

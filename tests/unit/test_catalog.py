@@ -57,7 +57,8 @@ def test_needs_meet_offers_not_needs() -> None:
     assert 4 not in ids
     top = results[0].components
     assert top.need_offer == np.float32(1.0)
-    assert top.offer_need is not None and top.offer_need > 0.99
+    assert top.offer_need is not None
+    assert top.offer_need > 0.99
     assert results[0].shared_keywords == ("laser",)
 
 

@@ -1,0 +1,193 @@
+"""Complementary matching through HTTP with the real model and FAISS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import COMPANIES, RESEARCH
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def world(client: TestClient) -> dict[str, dict[str, Any]]:
+    """The small data set stored through the API, by organisation name."""
+    stored = {}
+    for body in RESEARCH + COMPANIES:
+        response = client.post("/api/v1/organizations", json=body)
+        assert response.status_code == 201, response.text
+        stored[body["name"]] = response.json()
+    return stored
+
+
+def _profile_id(world: dict[str, dict[str, Any]], name: str) -> int:
+    return int(world[name]["profiles"][0]["id"])
+
+
+def _match(client: TestClient, **body: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/matches", json=body)
+    assert response.status_code == 201, response.text
+    assert response.headers["Location"] == f"/api/v1/match-runs/{response.json()['run_id']}"
+    return response.json()
+
+
+def _names(run: dict[str, Any]) -> list[str]:
+    return [result["organization"]["name"] for result in run["results"]]
+
+
+@pytest.mark.parametrize(
+    ("company", "partner"),
+    [
+        ("Ostrava Castings a.s.", "Institute of Foundry Research"),
+        ("Mlékárna Vzor s.r.o.", "Food Microbiology Laboratory"),
+        ("Zlín Plastics s.r.o.", "Polymer Processing Institute"),
+    ],
+)
+def test_company_needs_find_the_research_offer_that_answers_them(
+    client: TestClient, world: dict[str, dict[str, Any]], company: str, partner: str
+) -> None:
+    run = _match(client, profile_id=_profile_id(world, company))
+    assert run["target"] == "research"
+    assert _names(run)[0] == partner
+    assert all(r["organization"]["kind"] == "research" for r in run["results"])
+    scores = [r["score"] for r in run["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert [r["rank"] for r in run["results"]] == list(range(1, len(scores) + 1))
+
+
+def test_result_explains_itself_with_real_sentences(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    run = _match(client, profile_id=_profile_id(world, "Ostrava Castings a.s."), limit=1)
+    [top] = run["results"]
+    company = world["Ostrava Castings a.s."]["profiles"][0]
+    institute = world["Institute of Foundry Research"]["profiles"][0]
+    explanation = top["explanation"]
+    assert explanation["need_offer"]["need_sentence"] in company["needs"]
+    assert explanation["need_offer"]["offer_sentence"] in institute["offers"]
+    assert explanation["offer_need"]["need_sentence"] in institute["needs"]
+    assert explanation["offer_need"]["offer_sentence"] in company["offers"]
+    assert "porosity" in explanation["shared_keywords"]
+    assert "Institute of Foundry Research offers" in explanation["summary"]
+    assert "Same region." in explanation["summary"]
+    components = top["components"]
+    assert set(components) == {"need_offer", "offer_need", "keywords", "proximity"}
+    assert components["proximity"] == 1.0
+    assert 0 < components["need_offer"] <= 1
+
+
+def test_research_to_company_is_the_mirror_image(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    run = _match(client, profile_id=_profile_id(world, "Food Microbiology Laboratory"))
+    assert run["target"] == "company"
+    assert _names(run)[0] == "Mlékárna Vzor s.r.o."
+
+
+def test_free_text_is_read_as_a_need(client: TestClient, world: dict[str, dict[str, Any]]) -> None:
+    del world
+    run = _match(
+        client,
+        text="Our injection moulded parts should be made from compostable plastics.",
+        limit=2,
+    )
+    assert run["profile_id"] is None
+    assert run["target"] == "research"
+    assert _names(run)[0] == "Polymer Processing Institute"
+    assert run["results"][0]["components"]["offer_need"] is None
+
+
+def test_filters_and_exclusions(client: TestClient, world: dict[str, dict[str, Any]]) -> None:
+    source = _profile_id(world, "Ostrava Castings a.s.")
+    in_region = _match(client, profile_id=source, regions=["CZ072", "CZ010"])
+    assert {r["organization"]["region"] for r in in_region["results"]} <= {"CZ072", "CZ010"}
+    assert len(in_region["results"]) == 2
+    abroad = _match(client, profile_id=source, countries=["DE"])
+    assert abroad["results"] == []
+    foundry = world["Institute of Foundry Research"]["id"]
+    without = _match(client, profile_id=source, exclude_organization_ids=[foundry])
+    assert "Institute of Foundry Research" not in _names(without)
+    companies = _match(client, profile_id=source, target="company")
+    assert "Ostrava Castings a.s." not in _names(companies)
+
+
+def test_every_run_is_stored_exactly_as_returned(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    source = _profile_id(world, "Zlín Plastics s.r.o.")
+    run = _match(client, profile_id=source, limit=3)
+    url = f"/api/v1/match-runs/{run['run_id']}"
+    assert client.get(url).json() == run
+    # Later changes rewrite neither the stored results nor the names in them.
+    institute = world["Polymer Processing Institute"]
+    client.patch(f"/api/v1/organizations/{institute['id']}", json={"name": "Renamed Institute"})
+    client.delete(f"/api/v1/organizations/{world['Zlín Plastics s.r.o.']['id']}")
+    assert client.get(url).json() == run
+    assert run["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    listed = client.get("/api/v1/match-runs", params={"profile_id": source}).json()
+    assert [item["run_id"] for item in listed["items"]] == [run["run_id"]]
+    assert listed["items"][0]["result_count"] == 3
+
+
+def test_run_listing_pages_newest_first(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    source = _profile_id(world, "Mlékárna Vzor s.r.o.")
+    run_ids = [_match(client, profile_id=source, limit=1)["run_id"] for _ in range(3)]
+    first = client.get("/api/v1/match-runs", params={"limit": 2}).json()
+    second = client.get(
+        "/api/v1/match-runs", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [i["run_id"] for i in first["items"] + second["items"]] == run_ids[::-1]
+    assert second["next_cursor"] is None
+
+
+def test_changes_and_deletions_reach_the_next_match(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    source = _profile_id(world, "Mlékárna Vzor s.r.o.")
+    lab = world["Food Microbiology Laboratory"]
+    assert client.delete(f"/api/v1/organizations/{lab['id']}").status_code == 204
+    assert "Food Microbiology Laboratory" not in _names(_match(client, profile_id=source))
+    polymer = world["Polymer Processing Institute"]["profiles"][0]["id"]
+    response = client.patch(
+        f"/api/v1/profiles/{polymer}",
+        json={"offers": "We develop probiotic cultures that extend the shelf life of yoghurts."},
+    )
+    assert response.status_code == 200
+    assert _names(_match(client, profile_id=source))[0] == "Polymer Processing Institute"
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({}, "#"),
+        ({"profile_id": 1, "text": "both"}, "#"),
+        ({"text": ""}, "#/text"),
+        ({"text": "x" * 10_001}, "#/text"),
+        ({"text": "x", "limit": 0}, "#/limit"),
+        ({"text": "x", "limit": 101}, "#/limit"),
+        ({"text": "x", "target": "government"}, "#/target"),
+        ({"text": "x", "regions": ["CZ099"]}, "#/regions/0"),
+        ({"text": "x", "countries": ["XX"]}, "#/countries/0"),
+    ],
+)
+def test_bad_match_requests_give_422(
+    client: TestClient, body: dict[str, Any], pointer: str
+) -> None:
+    response = client.post("/api/v1/matches", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert pointer in {error["pointer"] for error in response.json()["errors"]}
+    assert client.get("/api/v1/match-runs").json()["items"] == []
+
+
+def test_unknown_profile_and_run_give_404(client: TestClient) -> None:
+    response = client.post("/api/v1/matches", json={"profile_id": 4242})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert client.get("/api/v1/match-runs/4242").status_code == 404
+    assert client.get("/api/v1/match-runs").json()["items"] == []
