@@ -1,0 +1,41 @@
+# One place for the commands the README quotes and CI runs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-postgres lint check demo bench
+
+# torch first, pinned to the CPU build on this disk: installed later, as a
+# dependency of sentence-transformers, pip would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/partnermatch serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest
+
+test-postgres: install
+	PARTNERMATCH_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check: lint test test-postgres
+
+demo: install
+	$(BIN)/partnermatch demo
+
+bench: install
+	$(BIN)/python -m bench.match_latency
+	$(BIN)/python -m bench.embed_throughput
