@@ -36,9 +36,15 @@ class Page(BaseModel, Generic[T]):
 
 
 class FieldError(BaseModel):
-    """One invalid field of a request."""
+    """One invalid input: a body field by JSON Pointer, or a parameter by name."""
 
-    pointer: str = Field(description="JSON Pointer to the field, e.g. #/profiles/0/offers")
+    model_config = ConfigDict(populate_by_name=True)
+
+    pointer: str | None = Field(
+        default=None, description="JSON Pointer to a body field, e.g. #/profiles/0/offers"
+    )
+    parameter: str | None = Field(default=None, description="Name of a query/path parameter")
+    in_: str | None = Field(default=None, alias="in", description="query, path or header")
     detail: str
 
 
@@ -57,7 +63,4 @@ class Problem(BaseModel):
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the given error statuses."""
-    return {
-        status: {"model": Problem, "content": {"application/problem+json": {}}}
-        for status in statuses
-    }
+    return {status: {"model": Problem} for status in statuses}

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -95,7 +96,29 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(health.router)
     app.include_router(organizations_router)
     app.include_router(matches_router)
+    _document_problems_as_problem_json(app)
     return app
+
+
+def _document_problems_as_problem_json(app: FastAPI) -> None:
+    """Error responses are served as application/problem+json; say so in the OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status >= "400" and "application/json" in content:
+                        content.pop("application/problem+json", None)
+                        content["application/problem+json"] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _start_quietly(engine: MatchEngine) -> None:

@@ -39,7 +39,10 @@ class MatchEngine:
         self.model_id = embedder.model_id
         self.db_engine = db_engine
         self._snapshot_path = snapshot_path
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the catalog
+        # One catch-up at a time: two overlapping ones could apply an older
+        # state of a profile after a newer one.
+        self._catch_up_lock = threading.Lock()
         self.catalog = Catalog(embedder.dimension)
         self.seq = 0
         self._saved_seq: int | None = None
@@ -141,23 +144,24 @@ class MatchEngine:
 
     def catch_up(self, session: Session) -> int:
         """Apply changes committed since the last call; returns the sequence reached."""
-        changes = vector_store.changes_since(session, self.seq)
-        if not changes:
+        with self._catch_up_lock:
+            changes = vector_store.changes_since(session, self.seq)
+            if not changes:
+                return self.seq
+            profile_ids = sorted({pid for _, pid in changes})
+            states = {
+                state.entry.profile_id: state
+                for state in vector_store.index_states(session, self.model_id, profile_ids)
+            }
+            with self._lock:
+                for profile_id in profile_ids:
+                    state = states.get(profile_id)
+                    if state is None:
+                        self.catalog.remove(profile_id)
+                    else:
+                        self.catalog.upsert(state.entry, state.vectors)
+                self.seq = max(self.seq, changes[-1][0])
             return self.seq
-        profile_ids = sorted({pid for _, pid in changes})
-        states = {
-            state.entry.profile_id: state
-            for state in vector_store.index_states(session, self.model_id, profile_ids)
-        }
-        with self._lock:
-            for profile_id in profile_ids:
-                state = states.get(profile_id)
-                if state is None:
-                    self.catalog.remove(profile_id)
-                else:
-                    self.catalog.upsert(state.entry, state.vectors)
-            self.seq = max(self.seq, changes[-1][0])
-        return self.seq
 
     def in_sync(self, session: Session) -> bool:
         """True when ready and every committed change is in the index."""

@@ -1,0 +1,38 @@
+"""The OpenAPI description is served and tells the truth about errors."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+ENDPOINTS = {
+    ("post", "/api/v1/organizations"),
+    ("get", "/api/v1/organizations"),
+    ("get", "/api/v1/organizations/{organization_id}"),
+    ("patch", "/api/v1/organizations/{organization_id}"),
+    ("delete", "/api/v1/organizations/{organization_id}"),
+    ("post", "/api/v1/organizations/{organization_id}/profiles"),
+    ("get", "/api/v1/profiles/{profile_id}"),
+    ("patch", "/api/v1/profiles/{profile_id}"),
+    ("delete", "/api/v1/profiles/{profile_id}"),
+    ("post", "/api/v1/matches"),
+    ("get", "/api/v1/match-runs/{run_id}"),
+    ("get", "/api/v1/match-runs"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+}
+
+
+def test_openapi_lists_every_endpoint_with_problem_errors(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operations = {
+        (method, path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert set(operations) == ENDPOINTS
+    for operation in operations.values():
+        assert operation.get("description") or operation.get("summary")
+        for status, response in operation["responses"].items():
+            if status >= "400":
+                assert list(response["content"]) == ["application/problem+json"]
+    assert client.get("/docs").status_code == 200
