@@ -1,0 +1,91 @@
+"""The index follows the database: other workers' writes, snapshots, damaged files."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from matching.embedder import SentenceTransformerEmbedder
+from service.app import create_app
+from service.config import Settings
+from tests.conftest import wait_ready
+from tests.factories import COMPANIES, RESEARCH
+
+
+def _load(client: TestClient) -> dict[str, int]:
+    ids = {}
+    for body in RESEARCH + COMPANIES:
+        response = client.post("/api/v1/organizations", json=body)
+        assert response.status_code == 201
+        ids[body["name"]] = response.json()["profiles"][0]["id"]
+    return ids
+
+
+def _top(client: TestClient, profile_id: int) -> str:
+    response = client.post("/api/v1/matches", json={"profile_id": profile_id, "limit": 1})
+    assert response.status_code == 201, response.text
+    return str(response.json()["results"][0]["organization"]["name"])
+
+
+def test_a_second_worker_sees_writes_of_the_first(
+    settings: Settings, embedder: SentenceTransformerEmbedder
+) -> None:
+    other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
+    with (
+        TestClient(create_app(settings, embedder=embedder)) as first,
+        TestClient(create_app(other, embedder=embedder)) as second,
+    ):
+        wait_ready(first)
+        wait_ready(second)
+        ids = _load(first)
+        assert second.get("/readyz").json()["profiles"] == len(ids)
+        assert _top(second, ids["Ostrava Castings a.s."]) == "Institute of Foundry Research"
+        organizations = first.get("/api/v1/organizations", params={"q": "foundry"}).json()
+        foundry = organizations["items"][0]["id"]
+        assert first.delete(f"/api/v1/organizations/{foundry}").status_code == 204
+        assert _top(second, ids["Ostrava Castings a.s."]) != "Institute of Foundry Research"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_snapshot_is_rebuilt_from_stored_vectors(
+    settings: Settings,
+    embedder: SentenceTransformerEmbedder,
+    caplog: pytest.LogCaptureFixture,
+    damage: str,
+) -> None:
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        wait_ready(client)
+        ids = _load(client)
+        expected = _top(client, ids["Mlékárna Vzor s.r.o."])
+    snapshot = settings.snapshot_path
+    data = snapshot.read_bytes()
+    snapshot.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"garbage")
+    caplog.set_level(logging.INFO, logger="service.engine")
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        wait_ready(client)
+        assert client.get("/readyz").json()["profiles"] == len(ids)
+        assert _top(client, ids["Mlékárna Vzor s.r.o."]) == expected
+    assert "index snapshot unusable, rebuilding" in caplog.text
+    assert "index rebuilt from stored vectors" in caplog.text
+
+
+def test_snapshot_of_another_model_is_not_used(
+    settings: Settings, embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        wait_ready(client)
+        _load(client)
+    original = embedder.model_id
+    caplog.set_level(logging.INFO, logger="service.engine")
+    try:
+        embedder.model_id = "another/model"
+        with TestClient(create_app(settings, embedder=embedder)) as client:
+            wait_ready(client)
+            # every profile was embedded again for the "new" model before ready
+            assert client.get("/readyz").json()["profiles"] == len(RESEARCH) + len(COMPANIES)
+    finally:
+        embedder.model_id = original
+    assert "index snapshot is for sentence-transformers/all-MiniLM-L6-v2" in caplog.text
+    assert "embedded 7 profiles with another/model" in caplog.text
