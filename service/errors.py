@@ -53,6 +53,11 @@ class InvalidInput(AppError):
     status = 422
     title = "Unprocessable Content"
 
+    @classmethod
+    def at(cls, pointer: str, detail: str) -> InvalidInput:
+        """An error about one body field, named by its JSON Pointer."""
+        return cls(detail, errors=[{"pointer": pointer, "detail": detail}])
+
 
 class NotReady(AppError):
     status = 503

@@ -51,17 +51,14 @@ def decode_cursor(cursor: str | None) -> int:
     """The id a cursor continues after (0 for none)."""
     if not cursor:
         return 0
+    invalid = InvalidInput(
+        "the cursor is not one this service gave out",
+        errors=[{"parameter": "cursor", "in": "query", "detail": "invalid cursor"}],
+    )
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        after = json.loads(raw)["after"]
+        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(
-            "the cursor is not one this service gave out",
-            errors=[{"parameter": "cursor", "in": "query", "detail": "invalid cursor"}],
-        ) from exc
-    if not isinstance(after, int) or after < 0:
-        raise InvalidInput(
-            "the cursor is not one this service gave out",
-            errors=[{"parameter": "cursor", "in": "query", "detail": "invalid cursor"}],
-        )
+        raise invalid from exc
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise invalid
     return after

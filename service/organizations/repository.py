@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -50,25 +51,29 @@ def find_by_identifier(
     return None
 
 
+@dataclass(frozen=True)
+class OrganizationFilter:
+    """What a list of organisations is narrowed to; None means any."""
+
+    kind: str | None = None
+    region: str | None = None
+    country: str | None = None
+    q: str | None = None
+
+
 def list_organizations(
-    session: Session,
-    *,
-    kind: str | None,
-    region: str | None,
-    country: str | None,
-    q: str | None,
-    after_id: int,
-    limit: int,
+    session: Session, filters: OrganizationFilter, *, after_id: int, limit: int
 ) -> list[Organization]:
     """A page of organisations by id, filtered; ``q`` matches the name, accents ignored."""
     statement = select(Organization).where(col(Organization.id) > after_id)
-    if kind is not None:
-        statement = statement.where(Organization.kind == kind)
-    if region is not None:
-        statement = statement.where(Organization.region == region)
-    if country is not None:
-        statement = statement.where(Organization.country == country)
-    if q:
+    for column, value in (
+        (Organization.kind, filters.kind),
+        (Organization.region, filters.region),
+        (Organization.country, filters.country),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    if q := filters.q:
         pattern = "%" + fold(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(col(Organization.name_folded).like(pattern, escape="\\"))
     return list(session.exec(statement.order_by(col(Organization.id)).limit(limit)))

@@ -21,6 +21,7 @@ from service.db import SessionDep
 from service.engine import MatchEngineDep
 from service.http import IfMatchHeader, decode_cursor, encode_cursor, set_etag
 from service.organizations import service
+from service.organizations.repository import OrganizationFilter
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
 
@@ -64,10 +65,7 @@ def list_organizations(
     """Organisations in id order; pass ``next_cursor`` back as ``cursor`` for more."""
     items, last_id = service.list_organizations(
         session,
-        kind=kind,
-        region=region,
-        country=country,
-        q=q,
+        OrganizationFilter(kind=kind, region=region, country=country, q=q),
         after_id=decode_cursor(cursor),
         limit=limit,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -69,6 +70,15 @@ def _refuse_duplicate(
             f"organization {existing.id} ({existing.name}) already has this {which}",
             existing=f"/api/v1/organizations/{existing.id}",
         )
+
+
+def _changes(body: BaseModel, *, not_null: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a PATCH sets; ``null`` is refused for fields that must have a value."""
+    changes = body.model_dump(exclude_unset=True)
+    for name in not_null:
+        if name in changes and changes[name] is None:
+            raise InvalidInput.at(f"#/{name}", "cannot be null")
+    return changes
 
 
 def _flush(session: Session) -> None:
@@ -136,19 +146,10 @@ def read_organization(session: Session, organization_id: int) -> OrganizationRea
 
 
 def list_organizations(
-    session: Session,
-    *,
-    kind: str | None,
-    region: str | None,
-    country: str | None,
-    q: str | None,
-    after_id: int,
-    limit: int,
+    session: Session, filters: repository.OrganizationFilter, *, after_id: int, limit: int
 ) -> tuple[list[OrganizationRead], int | None]:
     """A page of organisations and the id the next page starts after (None at the end)."""
-    rows = repository.list_organizations(
-        session, kind=kind, region=region, country=country, q=q, after_id=after_id, limit=limit + 1
-    )
+    rows = repository.list_organizations(session, filters, after_id=after_id, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     profiles = repository.profiles_of(session, [o.id for o in page if o.id])
     items = [to_read(o, profiles[o.id]) for o in page if o.id]
@@ -161,22 +162,14 @@ def update_organization(
     """Apply a partial update; profiles are re-indexed when region or country change."""
     organization = _require_organization(session, organization_id)
     check_if_match(if_match, organization.version)
-    changes = body.model_dump(exclude_unset=True)
-    for required in ("name", "country"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput(
-                f"'{required}' cannot be null",
-                errors=[{"pointer": f"#/{required}", "detail": "cannot be null"}],
-            )
+    changes = _changes(body, not_null=("name", "country"))
     country = changes.get("country", organization.country)
     region = changes.get("region", organization.region)
     if region is not None:
         try:
             codes.normalize_region(region, country)
         except ValueError as exc:
-            raise InvalidInput(
-                str(exc), errors=[{"pointer": "#/region", "detail": str(exc)}]
-            ) from exc
+            raise InvalidInput.at("#/region", str(exc)) from exc
     _refuse_duplicate(
         session,
         ico=changes.get("ico"),
@@ -235,20 +228,11 @@ def update_profile(
     """Apply a partial update and re-embed the facets whose text changed."""
     profile = _require_profile(session, profile_id)
     check_if_match(if_match, profile.version)
-    changes = body.model_dump(exclude_unset=True)
-    for name in ("offers", "needs", "keywords", "markets", "public"):
-        if name in changes and changes[name] is None:
-            raise InvalidInput(
-                f"'{name}' cannot be null",
-                errors=[{"pointer": f"#/{name}", "detail": "cannot be null"}],
-            )
+    changes = _changes(body, not_null=("offers", "needs", "keywords", "markets", "public"))
     offers = changes.get("offers", profile.offers)
     needs = changes.get("needs", profile.needs)
     if not offers and not needs:
-        raise InvalidInput(
-            "a profile needs text in 'offers' or 'needs' (or both)",
-            errors=[{"pointer": "#/offers", "detail": "offers and needs cannot both be empty"}],
-        )
+        raise InvalidInput.at("#/offers", "offers and needs cannot both be empty")
     for name, value in changes.items():
         setattr(profile, name, value)
     assert profile.id is not None
