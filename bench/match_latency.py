@@ -52,6 +52,7 @@ from sqlmodel import Session
 from bench.common import environment, latency_summary, print_table, write_results
 from matching.catalog import FACETS, KINDS, Catalog, Entry, MatchQuery
 from matching.index import VectorIndex
+from matching.scoring import KeywordSet
 from matching.text import content_hash, fold, tokens
 from schemas.matches import MatchRequest
 from service.db import make_engine
@@ -218,7 +219,7 @@ def build_catalog(data: Synthetic) -> Catalog:
                 kind=data.kinds[i],
                 country=COUNTRY,
                 region=data.regions[i],
-                keywords=data.keywords[i],
+                keywords=KeywordSet.of(data.keywords[i]),
                 terms=data.terms(i),
             )
         )
@@ -232,7 +233,7 @@ def catalog_query(data: Synthetic, profile_id: int) -> MatchQuery:
         target_kind="research",
         needs=data.vectors["needs"][i],
         offers=data.vectors["offers"][i],
-        keywords=data.keywords[i],
+        keywords=KeywordSet.of(data.keywords[i]),
         terms=data.terms(i),
         region=data.regions[i],
         country=COUNTRY,

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from matching.index import VectorIndex
-from matching.scoring import Components, combine, proximity, shared_keywords
+from matching.scoring import (
+    EMPTY_KEYWORDS,
+    Components,
+    KeywordSet,
+    combine,
+    proximity,
+    shared_keywords,
+)
 
 __all__ = ["FACETS", "KINDS", "Catalog", "Entry", "MatchQuery", "Scored"]
 
@@ -37,7 +44,7 @@ class Entry:
     kind: str
     country: str
     region: str | None
-    keywords: tuple[str, ...] = ()
+    keywords: KeywordSet = EMPTY_KEYWORDS
     terms: frozenset[str] = frozenset()
 
 
@@ -48,7 +55,7 @@ class MatchQuery:
     target_kind: str
     needs: Vector | None = None
     offers: Vector | None = None
-    keywords: tuple[str, ...] = ()
+    keywords: KeywordSet = EMPTY_KEYWORDS
     terms: frozenset[str] = frozenset()
     region: str | None = None
     country: str | None = None
@@ -175,27 +182,51 @@ class Catalog:
             scores[key] = float(vector @ query_vector)
 
     def match(self, query: MatchQuery) -> list[Scored]:
-        """Ranked complementary partners for ``query`` (at most ``query.limit``)."""
+        """Ranked complementary partners for ``query`` (at most ``query.limit``).
+
+        Dense components and proximity are computed for every candidate; the
+        keyword component only while a candidate could still enter the top
+        ``limit`` (its score with a perfect keyword match bounds it from above),
+        so the result is the same as scoring every candidate in full.
+        """
         allowed = self._allowed(query)
         excluded = self._excluded(query)
         forward, reciprocal = self._retrieve(query, allowed, excluded)
         candidates = sorted(forward.keys() | reciprocal.keys())
         self._fill(f"{query.target_kind}:offers", query.needs, forward, candidates)
         self._fill(f"{query.target_kind}:needs", query.offers, reciprocal, candidates)
-        scored: list[Scored] = []
+        bounded: list[tuple[float, int, Entry, Components]] = []
         for profile_id in candidates:
             entry = self.entries.get(profile_id)
             if entry is None:  # defensive: vectors without an entry are never returned
                 continue
-            shared, keyword_share = shared_keywords(
-                query.keywords, query.terms, entry.keywords, entry.terms
-            )
-            components = Components(
+            partial = Components(
                 need_offer=forward.get(profile_id),
                 offer_need=reciprocal.get(profile_id),
-                keywords=keyword_share,
                 proximity=proximity(query.region, query.country, entry.region, entry.country),
             )
-            scored.append(Scored(entry, combine(components), components, tuple(shared)))
-        scored.sort(key=lambda item: (-round(item.score, 6), item.entry.profile_id))
-        return scored[: query.limit]
+            has_keywords = bool(query.keywords.written or entry.keywords.written)
+            best_case = replace(partial, keywords=1.0) if has_keywords else partial
+            bounded.append((_rank_key(combine(best_case)), profile_id, entry, partial))
+        bounded.sort(key=lambda item: (-item[0], item[1]))
+        top: list[Scored] = []
+        for bound, _, entry, partial in bounded:
+            if len(top) >= query.limit and bound < _rank_key(top[-1].score):
+                break
+            shared, share = shared_keywords(
+                query.keywords, query.terms, entry.keywords, entry.terms
+            )
+            components = replace(partial, keywords=share)
+            top.append(Scored(entry, combine(components), components, tuple(shared)))
+            top.sort(key=_order)
+            del top[query.limit :]
+        return top
+
+
+def _rank_key(score: float) -> float:
+    # Scores equal to 6 decimals tie, and ties go to the lower profile id.
+    return round(score, 6)
+
+
+def _order(item: Scored) -> tuple[float, int]:
+    return (-_rank_key(item.score), item.entry.profile_id)

@@ -19,7 +19,15 @@ from dataclasses import asdict, dataclass
 
 from matching.text import fold, tokens
 
-__all__ = ["WEIGHTS", "Components", "combine", "proximity", "shared_keywords"]
+__all__ = [
+    "EMPTY_KEYWORDS",
+    "WEIGHTS",
+    "Components",
+    "KeywordSet",
+    "combine",
+    "proximity",
+    "shared_keywords",
+]
 
 WEIGHTS: Mapping[str, float] = {
     "need_offer": 0.60,
@@ -47,11 +55,18 @@ class Components:
 
 def combine(components: Components, weights: Mapping[str, float] = WEIGHTS) -> float:
     """Weighted mean of the components present; 0 when none is."""
-    present = {name: value for name, value in asdict(components).items() if value is not None}
-    total = sum(weights[name] for name in present)
-    if total == 0:
-        return 0.0
-    return float(sum(weights[name] * value for name, value in present.items()) / total)
+    total = 0.0
+    weight_sum = 0.0
+    for name, value in (
+        ("need_offer", components.need_offer),
+        ("offer_need", components.offer_need),
+        ("keywords", components.keywords),
+        ("proximity", components.proximity),
+    ):
+        if value is not None:
+            total += weights[name] * value
+            weight_sum += weights[name]
+    return total / weight_sum if weight_sum else 0.0
 
 
 def proximity(
@@ -68,18 +83,45 @@ def proximity(
     return 0.5 if source_country == target_country else 0.0
 
 
-def _found(keyword: str, other_keywords: set[str], other_terms: frozenset[str]) -> bool:
-    folded = fold(keyword).strip()
-    if folded in other_keywords:
-        return True
-    words = tokens(keyword)
-    return bool(words) and all(word in other_terms for word in words)
+@dataclass(frozen=True)
+class KeywordSet:
+    """Keywords as written, with folded forms and word tokens computed once."""
+
+    written: tuple[str, ...]
+    folded: tuple[str, ...]
+    words: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, keywords: Iterable[str]) -> KeywordSet:
+        """Index keywords for :func:`shared_keywords`."""
+        written = tuple(keywords)
+        return cls(
+            written,
+            tuple(fold(k).strip() for k in written),
+            tuple(tuple(tokens(k)) for k in written),
+        )
+
+
+EMPTY_KEYWORDS = KeywordSet((), (), ())
+
+
+def _found_in(
+    keywords: KeywordSet, other: KeywordSet, other_terms: frozenset[str], shared: dict[str, str]
+) -> None:
+    other_folded = set(other.folded)
+    for written, folded, words in zip(
+        keywords.written, keywords.folded, keywords.words, strict=True
+    ):
+        if folded in shared:
+            continue
+        if folded in other_folded or (words and all(w in other_terms for w in words)):
+            shared[folded] = written
 
 
 def shared_keywords(
-    source_keywords: Iterable[str],
+    source: KeywordSet,
     source_terms: frozenset[str],
-    target_keywords: Iterable[str],
+    target: KeywordSet,
     target_terms: frozenset[str],
 ) -> tuple[list[str], float | None]:
     """Keywords of either side found among the other's keywords or text.
@@ -87,18 +129,10 @@ def shared_keywords(
     Returns the shared keywords (as written, de-duplicated after folding) and
     their share of all keywords, or None when neither side has any.
     """
-    source_list = list(source_keywords)
-    target_list = list(target_keywords)
-    folded_source = {fold(k).strip() for k in source_list}
-    folded_target = {fold(k).strip() for k in target_list}
-    everything = folded_source | folded_target
+    everything = set(source.folded) | set(target.folded)
     if not everything:
         return [], None
     shared: dict[str, str] = {}
-    for keyword in source_list:
-        if _found(keyword, folded_target, target_terms):
-            shared.setdefault(fold(keyword).strip(), keyword)
-    for keyword in target_list:
-        if _found(keyword, folded_source, source_terms):
-            shared.setdefault(fold(keyword).strip(), keyword)
+    _found_in(source, target, target_terms, shared)
+    _found_in(target, source, source_terms, shared)
     return sorted(shared.values(), key=fold), len(shared) / len(everything)

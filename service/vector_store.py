@@ -18,6 +18,7 @@ from sqlmodel import Session, col, delete, select
 from matching.catalog import FACETS, Entry
 from matching.embedder import FacetEmbedding
 from matching.explain import FacetSentences
+from matching.scoring import KeywordSet
 from matching.text import content_hash, tokens
 from service.models import IndexChange, Organization, Profile, ProfileVector
 
@@ -122,7 +123,7 @@ def _entry(profile: Profile, organization: Organization) -> Entry:
         kind=organization.kind,
         country=organization.country,
         region=organization.region,
-        keywords=tuple(profile.keywords),
+        keywords=KeywordSet.of(profile.keywords),
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
     )
 

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from matching.catalog import MatchQuery, Scored
 from matching.explain import FacetSentences, best_evidence, explain
+from matching.scoring import KeywordSet
 from matching.text import tokens
 from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
 from service import vector_store
@@ -59,7 +60,7 @@ def _profile_source(
         target_kind=target,
         needs=vectors.get("needs"),
         offers=vectors.get("offers"),
-        keywords=tuple(profile.keywords),
+        keywords=KeywordSet.of(profile.keywords),
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
         region=organization.region,
         country=organization.country,

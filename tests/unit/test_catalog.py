@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching.catalog import Catalog, Entry, MatchQuery
+from matching.scoring import Components, KeywordSet, combine, proximity, shared_keywords
 
 
 def _axis(i: int, dimension: int = 6) -> np.ndarray:
@@ -22,7 +23,7 @@ def _catalog() -> Catalog:
     catalog = Catalog(6)
     # research 1 offers what the company needs (axis 0)
     catalog.upsert(
-        Entry(1, 101, "research", "CZ", "CZ080", ("laser",)),
+        Entry(1, 101, "research", "CZ", "CZ080", KeywordSet.of(["laser"])),
         {"offers": _axis(0), "needs": _axis(3)},
     )
     # research 2 *needs* the same thing as the company: similar, not complementary
@@ -41,7 +42,7 @@ def _query(**overrides: object) -> MatchQuery:
         "target_kind": "research",
         "needs": _axis(0),
         "offers": _axis(3),
-        "keywords": ("laser",),
+        "keywords": KeywordSet.of(["laser"]),
         "region": "CZ080",
         "country": "CZ",
     }
@@ -84,3 +85,44 @@ def test_ties_break_by_profile_id() -> None:
         catalog.upsert(Entry(profile_id, profile_id, "research", "CZ", None), {"offers": _axis(1)})
     results = catalog.match(MatchQuery(target_kind="research", needs=_axis(1)))
     assert [r.entry.profile_id for r in results] == [5, 7, 9]
+
+
+def test_pruned_ranking_equals_scoring_every_candidate_in_full() -> None:
+    rng = np.random.default_rng(3)
+    vocabulary = ["laser", "welding", "casting", "dairy", "polymers", "robotics", "optics"]
+    catalog = Catalog(6)
+    entries = []
+    for profile_id in range(1, 151):
+        vectors = rng.normal(size=(2, 6)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        words = list(rng.choice(vocabulary, size=int(rng.integers(0, 3)), replace=False))
+        entry = Entry(
+            profile_id,
+            profile_id,
+            "research",
+            "CZ",
+            str(rng.choice(["CZ080", "CZ064", "CZ010"])),
+            KeywordSet.of(words),
+        )
+        catalog.upsert(entry, {"offers": vectors[0], "needs": vectors[1]})
+        entries.append((entry, vectors))
+    for source, source_vectors in entries[:20]:
+        query = _query(
+            needs=source_vectors[1],
+            offers=source_vectors[0],
+            keywords=KeywordSet.of(vocabulary[source.profile_id % 5 : source.profile_id % 5 + 3]),
+            limit=7,
+        )
+        expected = []
+        for entry, vectors in entries:
+            _, share = shared_keywords(query.keywords, query.terms, entry.keywords, entry.terms)
+            components = Components(
+                need_offer=float(vectors[0] @ query.needs),
+                offer_need=float(vectors[1] @ query.offers),
+                keywords=share,
+                proximity=proximity("CZ080", "CZ", entry.region, "CZ"),
+            )
+            expected.append((-round(combine(components), 6), entry.profile_id))
+        expected.sort()
+        ranked = [r.entry.profile_id for r in catalog.match(query)]
+        assert ranked == [pid for _, pid in expected[:7]]

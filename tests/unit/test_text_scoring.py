@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from matching.scoring import WEIGHTS, Components, combine, proximity, shared_keywords
+from matching.scoring import (
+    WEIGHTS,
+    Components,
+    KeywordSet,
+    combine,
+    proximity,
+    shared_keywords,
+)
 from matching.text import fold, sentences, tokens
 
 
@@ -62,9 +69,9 @@ def test_proximity_levels() -> None:
 
 def test_shared_keywords_match_keywords_and_text_ignoring_accents() -> None:
     shared, share = shared_keywords(
-        ["Svařování", "machine vision", "tooling"],
+        KeywordSet.of(["Svařování", "machine vision", "tooling"]),
         frozenset(tokens("we weld and cut")),
-        ["svarovani", "robotics"],
+        KeywordSet.of(["svarovani", "robotics"]),
         frozenset(tokens("robotic cells with machine vision inspection")),
     )
     assert shared == ["machine vision", "Svařování"]
@@ -73,4 +80,5 @@ def test_shared_keywords_match_keywords_and_text_ignoring_accents() -> None:
 
 
 def test_no_keywords_on_either_side_gives_no_component() -> None:
-    assert shared_keywords([], frozenset(), [], frozenset({"x"})) == ([], None)
+    empty = KeywordSet.of([])
+    assert shared_keywords(empty, frozenset(), empty, frozenset({"x"})) == ([], None)
