@@ -50,7 +50,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bench.common import environment, print_table, write_results
-from matching.embedder import SentenceTransformerEmbedder, embed_facets
+from matching.embedder import SentenceTransformerEmbedder, embed_facets, length_batches
 from matching.text import sentences
 from schemas.organizations import OrganizationCreate, ProfileCreate
 from service.db import make_engine
@@ -137,8 +137,8 @@ def token_counts(embedder: SentenceTransformerEmbedder, texts: Sequence[str]) ->
 
     Raw truncates whole texts at the maximum sequence length. A and B encode
     sentences (each also truncated). The model pads every batch to its longest
-    sequence: raw and A batch 64 sequences sorted by length, so padding is small;
-    B encodes one facet per call, padding all its sentences to the longest one.
+    sequence: raw batches 64 sequences sorted by length; A and B batch sentences
+    of similar length (``length_batches``), B one facet per call.
     """
     model = embedder._model
     limit = int(model.max_seq_length)
@@ -154,6 +154,11 @@ def token_counts(embedder: SentenceTransformerEmbedder, texts: Sequence[str]) ->
             for i in range(0, len(ordered), batch_size)
         )
 
+    def bucketed(parts: Sequence[str]) -> int:
+        sizes = lengths(parts)
+        batches = length_batches([len(part) for part in parts], embedder._batch_size)
+        return sum(len(batch) * max(sizes[i] for i in batch) for batch in batches)
+
     whole = lengths(texts)
     per_text = [lengths(sentences(text)) for text in texts]
     split = [n for sizes in per_text for n in sizes]
@@ -168,8 +173,8 @@ def token_counts(embedder: SentenceTransformerEmbedder, texts: Sequence[str]) ->
         "raw_tokens": sum(whole),
         "A_tokens": sum(split),
         "raw_padded_tokens": padded(whole, RAW_BATCH_SIZE),
-        "A_padded_tokens": padded(split, embedder._batch_size),
-        "B_padded_tokens": sum(len(sizes) * max(sizes) for sizes in per_text),
+        "A_padded_tokens": bucketed([part for text in texts for part in sentences(text)]),
+        "B_padded_tokens": sum(bucketed(sentences(text)) for text in texts),
     }
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "FacetEmbedding",
     "SentenceTransformerEmbedder",
     "embed_facets",
+    "length_batches",
     "packaged_model_path",
 ]
 
@@ -76,18 +77,43 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> Vectors:
-        """Embed texts as unit-length float32 rows."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+        """Embed texts as unit-length float32 rows.
+
+        Texts are batched by similar length: a batch is padded to its longest
+        text, so one long sentence beside short ones would multiply the work.
+        """
+        result = np.zeros((len(texts), self.dimension), dtype=np.float32)
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self._batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            for batch in length_batches([len(text) for text in texts], self._batch_size):
+                result[batch] = self._model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=len(batch),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        return result
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, spread: float = 2.0) -> list[list[int]]:
+    """Indices grouped into batches of at most ``batch_size`` texts of similar length.
+
+    Longest first; a batch closes when the next text is ``spread`` times shorter
+    than the batch's longest.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for index in order:
+        current = batches[-1] if batches else None
+        if (
+            current is None
+            or len(current) >= batch_size
+            or lengths[index] * spread < lengths[current[0]]
+        ):
+            batches.append([index])
+        else:
+            current.append(index)
+    return batches
 
 
 @dataclass(frozen=True)
