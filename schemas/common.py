@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas import codes
-from schemas.limits import MAX_KEYWORD_CHARS, MAX_TEXT_CHARS
+from schemas.limits import MAX_ID, MAX_KEYWORD_CHARS, MAX_TEXT_CHARS
 
 T = TypeVar("T")
 
@@ -17,6 +17,7 @@ NaceCode = Annotated[str, AfterValidator(codes.normalize_nace)]
 Ico = Annotated[str, AfterValidator(codes.normalize_ico)]
 Ror = Annotated[str, AfterValidator(codes.normalize_ror)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT_CHARS)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Keyword = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_KEYWORD_CHARS)
 ]

@@ -1,6 +1,7 @@
 """Size limits of the API, in one place (documented in docs/api.md)."""
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 MAX_TEXT_CHARS = 10_000
 MAX_NAME_CHARS = 300
 MAX_TITLE_CHARS = 256

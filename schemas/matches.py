@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from schemas.common import Country, Region, StrictModel
+from schemas.common import Country, Id, Region, StrictModel
 from schemas.limits import (
     DEFAULT_MATCH_LIMIT,
     MAX_EXCLUDED_ORGANIZATIONS,
@@ -29,13 +29,13 @@ class MatchRequest(StrictModel):
     source profile's organisation, and to ``research`` for free text.
     """
 
-    profile_id: int | None = Field(default=None, ge=1)
+    profile_id: Id | None = None
     text: QueryText | None = None
     target: OrganizationKind | None = None
     limit: int = Field(default=DEFAULT_MATCH_LIMIT, ge=1, le=MAX_MATCH_LIMIT)
     regions: list[Region] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
     countries: list[Country] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
-    exclude_organization_ids: list[int] = Field(
+    exclude_organization_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_EXCLUDED_ORGANIZATIONS
     )
 

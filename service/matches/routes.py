@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from schemas.common import Page, problem_responses
-from schemas.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from schemas.limits import DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE_SIZE
 from schemas.matches import MatchRequest, MatchRunRead, MatchRunSummary
 from service.db import SessionDep
 from service.engine import MatchEngineDep
@@ -40,7 +40,9 @@ def create_match(
     responses=problem_responses(404),
     summary="Read a stored match run",
 )
-def read_match_run(run_id: Annotated[int, Path(ge=1)], session: SessionDep) -> MatchRunRead:
+def read_match_run(
+    run_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep
+) -> MatchRunRead:
     """The run with its results exactly as they were returned."""
     return service.read_run(session, run_id)
 
@@ -54,7 +56,7 @@ def read_match_run(run_id: Annotated[int, Path(ge=1)], session: SessionDep) -> M
 def list_match_runs(
     session: SessionDep,
     profile_id: Annotated[
-        int | None, Query(ge=1, description="Runs asked for this profile")
+        int | None, Query(ge=1, le=MAX_ID, description="Runs asked for this profile")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from schemas.common import Country, Page, Region, problem_responses
-from schemas.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from schemas.limits import DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE_SIZE
 from schemas.organizations import (
     OrganizationCreate,
     OrganizationKind,
@@ -25,8 +25,8 @@ from service.organizations.repository import OrganizationFilter
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
 
-OrganizationId = Annotated[int, Path(ge=1, description="Organisation id")]
-ProfileId = Annotated[int, Path(ge=1, description="Profile id")]
+OrganizationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Organisation id")]
+ProfileId = Annotated[int, Path(ge=1, le=MAX_ID, description="Profile id")]
 
 
 @router.post(

@@ -173,6 +173,8 @@ def test_changes_and_deletions_reach_the_next_match(
         ({"text": "x", "target": "government"}, "#/target"),
         ({"text": "x", "regions": ["CZ099"]}, "#/regions/0"),
         ({"text": "x", "countries": ["XX"]}, "#/countries/0"),
+        ({"profile_id": 2**31}, "#/profile_id"),
+        ({"text": "x", "exclude_organization_ids": [0]}, "#/exclude_organization_ids/0"),
     ],
 )
 def test_bad_match_requests_give_422(

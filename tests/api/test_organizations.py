@@ -221,3 +221,7 @@ def test_unknown_things_are_problem_404s(client: TestClient) -> None:
         assert response.json()["instance"] == url
     assert client.post("/api/v1/organizations/999/profiles", json=profile()).status_code == 404
     assert client.put("/api/v1/organizations/1", json={}).status_code == 405
+    for url in ("/api/v1/organizations/2147483648", "/api/v1/profiles/0", "/api/v1/match-runs/-1"):
+        response = client.get(url)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM

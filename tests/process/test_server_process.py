@@ -115,7 +115,7 @@ def test_slow_matches_do_not_stall_healthz(server: Server) -> None:
                 assert response.status_code == 201
             finished.append(time.monotonic())
 
-        workers = [threading.Thread(target=slow_match) for _ in range(4)]
+        workers = [threading.Thread(target=slow_match) for _ in range(6)]
         started = time.monotonic()
         for worker in workers:
             worker.start()
