@@ -156,27 +156,35 @@ class Catalog:
 
     def _retrieve(
         self, query: MatchQuery, allowed: set[int] | None, excluded: set[int]
-    ) -> tuple[dict[int, float], dict[int, float]]:
+    ) -> dict[str, dict[int, float]]:
+        """Nearest candidates for each direction the query can be compared in."""
         k = max(_MIN_CANDIDATES, query.limit * _CANDIDATES_PER_RESULT) + len(excluded)
-        forward: dict[int, float] = {}
-        reciprocal: dict[int, float] = {}
+        found: dict[str, dict[int, float]] = {}
+        for component, vector, facet in self._directions(query):
+            hits = self.indexes[f"{query.target_kind}:{facet}"].search(vector, k, allowed)
+            found[component] = {key: score for key, score in hits if key not in excluded}
+        return found
+
+    @staticmethod
+    def _directions(query: MatchQuery) -> list[tuple[str, Vector, str]]:
+        """(component, query vector, target facet) for each comparison that applies."""
+        directions = []
         if query.needs is not None:
-            hits = self.indexes[f"{query.target_kind}:offers"].search(query.needs, k, allowed)
-            forward = {key: score for key, score in hits if key not in excluded}
+            directions.append(("need_offer", query.needs, "offers"))
         if query.offers is not None:
-            hits = self.indexes[f"{query.target_kind}:needs"].search(query.offers, k, allowed)
-            reciprocal = {key: score for key, score in hits if key not in excluded}
-        return forward, reciprocal
+            directions.append(("offer_need", query.offers, "needs"))
+            if query.needs is None:
+                directions.append(("domain", query.offers, "offers"))
+        return directions
 
     def _fill(
         self,
         facet_key: str,
-        query_vector: Vector | None,
+        query_vector: Vector,
         scores: dict[int, float],
         ids: Iterable[int],
     ) -> None:
-        if query_vector is None:
-            return
+        """Exact similarities for candidates another direction brought in."""
         missing = [key for key in ids if key not in scores]
         for key, vector in self.indexes[facet_key].vectors(missing).items():
             scores[key] = float(vector @ query_vector)
@@ -191,18 +199,19 @@ class Catalog:
         """
         allowed = self._allowed(query)
         excluded = self._excluded(query)
-        forward, reciprocal = self._retrieve(query, allowed, excluded)
-        candidates = sorted(forward.keys() | reciprocal.keys())
-        self._fill(f"{query.target_kind}:offers", query.needs, forward, candidates)
-        self._fill(f"{query.target_kind}:needs", query.offers, reciprocal, candidates)
+        found = self._retrieve(query, allowed, excluded)
+        candidates = sorted(set().union(*found.values())) if found else []
+        for component, vector, facet in self._directions(query):
+            self._fill(f"{query.target_kind}:{facet}", vector, found[component], candidates)
         bounded: list[tuple[float, int, Entry, Components]] = []
         for profile_id in candidates:
             entry = self.entries.get(profile_id)
             if entry is None:  # defensive: vectors without an entry are never returned
                 continue
             partial = Components(
-                need_offer=forward.get(profile_id),
-                offer_need=reciprocal.get(profile_id),
+                need_offer=found.get("need_offer", {}).get(profile_id),
+                offer_need=found.get("offer_need", {}).get(profile_id),
+                domain=found.get("domain", {}).get(profile_id),
                 proximity=proximity(query.region, query.country, entry.region, entry.country),
             )
             has_keywords = bool(query.keywords.written or entry.keywords.written)

@@ -29,28 +29,28 @@ class FacetSentences:
 
 @dataclass(frozen=True)
 class Evidence:
-    """The closest sentence pair between a needs facet and an offers facet."""
+    """The closest sentence pair between two facets (first, second)."""
 
-    need_sentence: str
-    offer_sentence: str
+    first: str
+    second: str
     similarity: float
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+    def as_dict(self, first_key: str, second_key: str) -> dict[str, Any]:
+        """JSON-ready form with the sentences under the given names."""
         return {
-            "need_sentence": self.need_sentence,
-            "offer_sentence": self.offer_sentence,
+            first_key: self.first,
+            second_key: self.second,
             "similarity": round(self.similarity, 4),
         }
 
 
-def best_evidence(needs: FacetSentences | None, offers: FacetSentences | None) -> Evidence | None:
-    """The most similar (need sentence, offer sentence) pair; ties go to the earliest."""
-    if needs is None or offers is None or not needs.sentences or not offers.sentences:
+def best_evidence(first: FacetSentences | None, second: FacetSentences | None) -> Evidence | None:
+    """The most similar pair of sentences, one from each facet; ties go to the earliest."""
+    if first is None or second is None or not first.sentences or not second.sentences:
         return None
-    similarity = needs.vectors @ offers.vectors.T
+    similarity = first.vectors @ second.vectors.T
     i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-    return Evidence(needs.sentences[i], offers.sentences[j], float(similarity[i, j]))
+    return Evidence(first.sentences[i], second.sentences[j], float(similarity[i, j]))
 
 
 def _quote(sentence: str) -> str:
@@ -62,22 +62,32 @@ def explain(
     *,
     forward: Evidence | None,
     reciprocal: Evidence | None,
+    domain: Evidence | None,
     shared: list[str],
     same_region: bool,
     same_country: bool,
     target_name: str,
 ) -> dict[str, Any]:
-    """Structured explanation plus a one-paragraph summary."""
+    """Structured explanation plus a one-paragraph summary.
+
+    ``forward`` pairs (source need, target offer), ``reciprocal`` (target need,
+    source offer), ``domain`` (source offer, target offer).
+    """
     lines: list[str] = []
     if forward is not None:
         lines.append(
-            f"{target_name} offers {_quote(forward.offer_sentence)}, which answers the need "
-            f"{_quote(forward.need_sentence)} (similarity {forward.similarity:.2f})."
+            f"{target_name} offers {_quote(forward.second)}, which answers the need "
+            f"{_quote(forward.first)} (similarity {forward.similarity:.2f})."
+        )
+    if domain is not None:
+        lines.append(
+            f"{target_name} works on {_quote(domain.second)}, close to "
+            f"{_quote(domain.first)} (similarity {domain.similarity:.2f})."
         )
     if reciprocal is not None:
         lines.append(
-            f"In return, it seeks {_quote(reciprocal.need_sentence)}, met by "
-            f"{_quote(reciprocal.offer_sentence)} (similarity {reciprocal.similarity:.2f})."
+            f"In return, it seeks {_quote(reciprocal.first)}, met by "
+            f"{_quote(reciprocal.second)} (similarity {reciprocal.similarity:.2f})."
         )
     if shared:
         lines.append("Shared keywords: " + ", ".join(shared) + ".")
@@ -87,7 +97,10 @@ def explain(
         lines.append("Same country.")
     return {
         "summary": " ".join(lines),
-        "need_offer": forward.as_dict() if forward else None,
-        "offer_need": reciprocal.as_dict() if reciprocal else None,
+        "need_offer": forward.as_dict("need_sentence", "offer_sentence") if forward else None,
+        "offer_need": (
+            reciprocal.as_dict("need_sentence", "offer_sentence") if reciprocal else None
+        ),
+        "domain": domain.as_dict("source_sentence", "target_sentence") if domain else None,
         "shared_keywords": shared,
     }

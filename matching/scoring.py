@@ -5,11 +5,15 @@ Components are raw and comparable across runs (never normalised per run):
 - ``need_offer``: cosine of the source's needs and the target's offers — the
   main signal (does the target offer what the source seeks?);
 - ``offer_need``: the reciprocal direction, source offers against target needs;
+- ``domain``: cosine of source offers and target offers, only for a source that
+  states no needs — it is then matched by what it does;
 - ``keywords``: share of both sides' keywords found on the other side;
 - ``proximity``: 1 same NUTS 3 region, 0.5 same country, 0 otherwise.
 
-A component is ``None`` when it cannot be computed (a facet or keywords are
-missing on one side); the score is the weighted mean of the components present.
+A component is ``None`` when it cannot be computed. The score is the
+*relevance* — the weighted mean of the text components present — plus small
+bonuses for shared keywords and proximity, so a missing bonus never inflates
+the others.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from dataclasses import asdict, dataclass
 from matching.text import fold, tokens
 
 __all__ = [
+    "BONUSES",
     "EMPTY_KEYWORDS",
-    "WEIGHTS",
+    "RELEVANCE_WEIGHTS",
     "Components",
     "KeywordSet",
     "combine",
@@ -29,12 +34,8 @@ __all__ = [
     "shared_keywords",
 ]
 
-WEIGHTS: Mapping[str, float] = {
-    "need_offer": 0.60,
-    "offer_need": 0.25,
-    "keywords": 0.10,
-    "proximity": 0.05,
-}
+RELEVANCE_WEIGHTS: Mapping[str, float] = {"need_offer": 0.7, "offer_need": 0.3, "domain": 0.7}
+BONUSES: Mapping[str, float] = {"keywords": 0.10, "proximity": 0.05}
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Components:
 
     need_offer: float | None = None
     offer_need: float | None = None
+    domain: float | None = None
     keywords: float | None = None
     proximity: float | None = None
 
@@ -53,20 +55,28 @@ class Components:
         }
 
 
-def combine(components: Components, weights: Mapping[str, float] = WEIGHTS) -> float:
-    """Weighted mean of the components present; 0 when none is."""
+def combine(
+    components: Components,
+    relevance_weights: Mapping[str, float] = RELEVANCE_WEIGHTS,
+    bonuses: Mapping[str, float] = BONUSES,
+) -> float:
+    """Relevance (weighted mean of the text components present) plus bonuses."""
     total = 0.0
     weight_sum = 0.0
     for name, value in (
         ("need_offer", components.need_offer),
         ("offer_need", components.offer_need),
-        ("keywords", components.keywords),
-        ("proximity", components.proximity),
+        ("domain", components.domain),
     ):
         if value is not None:
-            total += weights[name] * value
-            weight_sum += weights[name]
-    return total / weight_sum if weight_sum else 0.0
+            total += relevance_weights[name] * value
+            weight_sum += relevance_weights[name]
+    score = total / weight_sum if weight_sum else 0.0
+    if components.keywords is not None:
+        score += bonuses["keywords"] * components.keywords
+    if components.proximity is not None:
+        score += bonuses["proximity"] * components.proximity
+    return score
 
 
 def proximity(

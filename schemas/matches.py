@@ -64,12 +64,23 @@ class Evidence(BaseModel):
     similarity: float
 
 
+class DomainEvidence(BaseModel):
+    """The closest pair of sentences between two offers texts."""
+
+    source_sentence: str
+    target_sentence: str
+    similarity: float
+
+
 class Explanation(BaseModel):
     """Why a result matched."""
 
     summary: str = Field(description="One paragraph a person can read")
     need_offer: Evidence | None = Field(description="Source need ↔ target offer")
     offer_need: Evidence | None = Field(description="Reciprocal: target need ↔ source offer")
+    domain: DomainEvidence | None = Field(
+        default=None, description="Source offer ↔ target offer, for a source without needs"
+    )
     shared_keywords: list[str]
 
 
@@ -81,7 +92,8 @@ class MatchResult(BaseModel):
     organization: OrganizationSummary
     score: float
     components: dict[str, float | None] = Field(
-        description="Raw components: need_offer, offer_need, keywords, proximity (null = n/a)"
+        description="Raw components: need_offer, offer_need, domain, keywords, proximity "
+        "(null = does not apply)"
     )
     explanation: Explanation
 

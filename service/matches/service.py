@@ -88,7 +88,8 @@ def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_S
 def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
     ids = [item.entry.profile_id for item in scored]
     organizations = repository.organizations_of_profiles(session, ids)
-    target_offers = vector_store.sentences_of(session, ids, "offers") if source.needs else {}
+    compares_offers = source.needs is not None or source.offers is not None
+    target_offers = vector_store.sentences_of(session, ids, "offers") if compares_offers else {}
     target_needs = vector_store.sentences_of(session, ids, "needs") if source.offers else {}
     results = []
     for rank, item in enumerate(scored, start=1):
@@ -97,6 +98,11 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
         explanation = explain(
             forward=best_evidence(source.needs, target_offers.get(pid)),
             reciprocal=best_evidence(target_needs.get(pid), source.offers),
+            domain=(
+                best_evidence(source.offers, target_offers.get(pid))
+                if item.components.domain is not None
+                else None
+            ),
             shared=list(item.shared_keywords),
             same_region=item.components.proximity == 1.0,
             same_country=item.components.proximity == 0.5,

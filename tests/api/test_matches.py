@@ -74,7 +74,9 @@ def test_result_explains_itself_with_real_sentences(
     assert "Institute of Foundry Research offers" in explanation["summary"]
     assert "Same region." in explanation["summary"]
     components = top["components"]
-    assert set(components) == {"need_offer", "offer_need", "keywords", "proximity"}
+    assert set(components) == {"need_offer", "offer_need", "domain", "keywords", "proximity"}
+    assert components["domain"] is None
+    assert explanation["domain"] is None
     assert components["proximity"] == 1.0
     assert 0 < components["need_offer"] <= 1
 
@@ -98,6 +100,29 @@ def test_free_text_is_read_as_a_need(client: TestClient, world: dict[str, dict[s
     assert run["target"] == "research"
     assert _names(run)[0] == "Polymer Processing Institute"
     assert run["results"][0]["components"]["offer_need"] is None
+
+
+def test_a_profile_without_needs_is_matched_by_its_offers(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    del world
+    response = client.post(
+        "/api/v1/organizations",
+        json={
+            "kind": "company",
+            "name": "Optics Works",
+            "region": "CZ064",
+            "profiles": [{"offers": "We build camera-based inspection of machined parts."}],
+        },
+    )
+    profile_id = response.json()["profiles"][0]["id"]
+    run = _match(client, profile_id=profile_id, limit=1)
+    [top] = run["results"]
+    assert top["organization"]["name"] == "Centre for Machine Vision"
+    assert top["components"]["need_offer"] is None
+    assert top["components"]["domain"] > 0.3
+    assert top["explanation"]["domain"]["source_sentence"].startswith("We build camera-based")
+    assert "Centre for Machine Vision works on" in top["explanation"]["summary"]
 
 
 def test_filters_and_exclusions(client: TestClient, world: dict[str, dict[str, Any]]) -> None:

@@ -126,3 +126,13 @@ def test_pruned_ranking_equals_scoring_every_candidate_in_full() -> None:
         expected.sort()
         ranked = [r.entry.profile_id for r in catalog.match(query)]
         assert ranked == [pid for _, pid in expected[:7]]
+
+
+def test_a_source_without_needs_is_matched_by_what_it_does() -> None:
+    catalog = _catalog()
+    results = catalog.match(_query(needs=None, offers=_axis(2)))
+    assert results[0].entry.profile_id == 2  # offers axis 2, like the source
+    assert results[0].components.domain is not None
+    assert results[0].components.need_offer is None
+    with_needs = catalog.match(_query())
+    assert all(item.components.domain is None for item in with_needs)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from matching.scoring import (
-    WEIGHTS,
+    BONUSES,
+    RELEVANCE_WEIGHTS,
     Components,
     KeywordSet,
     combine,
@@ -40,18 +41,21 @@ def test_sentences_split_on_punctuation_and_lines() -> None:
     assert sentences("   ") == []
 
 
-def test_combine_is_weighted_mean_of_present_components() -> None:
-    only_dense = Components(need_offer=0.5)
-    assert combine(only_dense) == pytest.approx(0.5)
+def test_score_is_relevance_plus_bonuses() -> None:
+    assert combine(Components(need_offer=0.5)) == pytest.approx(0.5)
     full = Components(need_offer=0.6, offer_need=0.2, keywords=0.5, proximity=1.0)
-    expected = (
-        WEIGHTS["need_offer"] * 0.6
-        + WEIGHTS["offer_need"] * 0.2
-        + WEIGHTS["keywords"] * 0.5
-        + WEIGHTS["proximity"] * 1.0
-    ) / sum(WEIGHTS.values())
+    relevance = (RELEVANCE_WEIGHTS["need_offer"] * 0.6 + RELEVANCE_WEIGHTS["offer_need"] * 0.2) / (
+        RELEVANCE_WEIGHTS["need_offer"] + RELEVANCE_WEIGHTS["offer_need"]
+    )
+    expected = relevance + BONUSES["keywords"] * 0.5 + BONUSES["proximity"] * 1.0
     assert combine(full) == pytest.approx(expected)
     assert combine(Components()) == 0.0
+
+
+def test_missing_bonus_does_not_inflate_the_rest() -> None:
+    assert combine(Components(need_offer=0.4, keywords=0.0)) == pytest.approx(0.4)
+    assert combine(Components(domain=0.4, proximity=None)) == pytest.approx(0.4)
+    assert combine(Components(domain=0.4, proximity=1.0)) > 0.4
 
 
 def test_reciprocal_signal_raises_the_score() -> None:
