@@ -17,8 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.index import VectorIndex
+from matching.lexical import LexicalIndex
 from matching.scoring import (
+    BONUSES,
     EMPTY_KEYWORDS,
+    RELEVANCE_WEIGHTS,
     Components,
     KeywordSet,
     combine,
@@ -46,6 +49,7 @@ class Entry:
     region: str | None
     keywords: KeywordSet = EMPTY_KEYWORDS
     terms: frozenset[str] = frozenset()
+    offer_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class MatchQuery:
     offers: Vector | None = None
     keywords: KeywordSet = EMPTY_KEYWORDS
     terms: frozenset[str] = frozenset()
+    need_terms: tuple[str, ...] = ()
+    offer_terms: tuple[str, ...] = ()
     region: str | None = None
     country: str | None = None
     limit: int = 10
@@ -85,6 +91,9 @@ class Catalog:
         }
         if indexes:
             self.indexes.update(indexes)
+        self.lexical = {kind: LexicalIndex() for kind in KINDS}  # over offers texts
+        self.relevance_weights = dict(RELEVANCE_WEIGHTS)
+        self.bonuses = dict(BONUSES)
         self.entries: dict[int, Entry] = {}
         self._by_region: dict[str, set[int]] = defaultdict(set)
         self._by_country: dict[str, set[int]] = defaultdict(set)
@@ -103,6 +112,8 @@ class Catalog:
     def register(self, entry: Entry) -> None:
         """Record an entry whose vectors are already in the indexes (snapshot load)."""
         self.entries[entry.profile_id] = entry
+        if entry.offer_terms:
+            self.lexical[entry.kind].upsert(entry.profile_id, entry.offer_terms)
         if entry.region:
             self._by_region[entry.region].add(entry.profile_id)
         self._by_country[entry.country].add(entry.profile_id)
@@ -136,6 +147,7 @@ class Catalog:
         self._by_region[entry.region or ""].discard(profile_id)
         self._by_country[entry.country].discard(profile_id)
         self._by_organization[entry.organization_id].discard(profile_id)
+        self.lexical[entry.kind].remove(profile_id)
         for facet in FACETS:
             self.indexes[f"{entry.kind}:{facet}"].remove([profile_id])
 
@@ -163,7 +175,26 @@ class Catalog:
         for component, vector, facet in self._directions(query):
             hits = self.indexes[f"{query.target_kind}:{facet}"].search(vector, k, allowed)
             found[component] = {key: score for key, score in hits if key not in excluded}
+        lexical = self._lexical_shares(query, None)
+        ranked = sorted(
+            (
+                (share, key)
+                for key, share in lexical.items()
+                if key not in excluded and (allowed is None or key in allowed)
+            ),
+            key=lambda item: (-item[0], item[1]),
+        )
+        found["lexical"] = {key: share for share, key in ranked[:k]}
         return found
+
+    def _lexical_shares(self, query: MatchQuery, ids: Iterable[int] | None) -> dict[int, float]:
+        """BM25 of the source's needs (or offers) on target offers, as a share of its ceiling."""
+        terms = query.need_terms if query.needs is not None else query.offer_terms
+        index = self.lexical[query.target_kind]
+        ceiling = index.ceiling(terms)
+        if not terms or ceiling == 0:
+            return {}
+        return {key: score / ceiling for key, score in index.scores(terms, ids).items()}
 
     @staticmethod
     def _directions(query: MatchQuery) -> list[tuple[str, Vector, str]]:
@@ -203,6 +234,9 @@ class Catalog:
         candidates = sorted(set().union(*found.values())) if found else []
         for component, vector, facet in self._directions(query):
             self._fill(f"{query.target_kind}:{facet}", vector, found[component], candidates)
+        missing = [key for key in candidates if key not in found["lexical"]]
+        found["lexical"].update(self._lexical_shares(query, missing))
+        has_terms = bool(query.need_terms if query.needs is not None else query.offer_terms)
         bounded: list[tuple[float, int, Entry, Components]] = []
         for profile_id in candidates:
             entry = self.entries.get(profile_id)
@@ -212,11 +246,13 @@ class Catalog:
                 need_offer=found.get("need_offer", {}).get(profile_id),
                 offer_need=found.get("offer_need", {}).get(profile_id),
                 domain=found.get("domain", {}).get(profile_id),
+                lexical=found["lexical"].get(profile_id, 0.0) if has_terms else None,
                 proximity=proximity(query.region, query.country, entry.region, entry.country),
             )
             has_keywords = bool(query.keywords.written or entry.keywords.written)
             best_case = replace(partial, keywords=1.0) if has_keywords else partial
-            bounded.append((_rank_key(combine(best_case)), profile_id, entry, partial))
+            bound = combine(best_case, self.relevance_weights, self.bonuses)
+            bounded.append((_rank_key(bound), profile_id, entry, partial))
         bounded.sort(key=lambda item: (-item[0], item[1]))
         top: list[Scored] = []
         for bound, _, entry, partial in bounded:
@@ -226,7 +262,8 @@ class Catalog:
                 query.keywords, query.terms, entry.keywords, entry.terms
             )
             components = replace(partial, keywords=share)
-            top.append(Scored(entry, combine(components), components, tuple(shared)))
+            score = combine(components, self.relevance_weights, self.bonuses)
+            top.append(Scored(entry, score, components, tuple(shared)))
             top.sort(key=_order)
             del top[query.limit :]
         return top

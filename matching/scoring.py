@@ -7,6 +7,8 @@ Components are raw and comparable across runs (never normalised per run):
 - ``offer_need``: the reciprocal direction, source offers against target needs;
 - ``domain``: cosine of source offers and target offers, only for a source that
   states no needs — it is then matched by what it does;
+- ``lexical``: BM25 of the source's needs (or offers, without needs) on the
+  target's offers, as a share of the most the query could score;
 - ``keywords``: share of both sides' keywords found on the other side;
 - ``proximity``: 1 same NUTS 3 region, 0.5 same country, 0 otherwise.
 
@@ -34,7 +36,12 @@ __all__ = [
     "shared_keywords",
 ]
 
-RELEVANCE_WEIGHTS: Mapping[str, float] = {"need_offer": 0.7, "offer_need": 0.3, "domain": 0.7}
+RELEVANCE_WEIGHTS: Mapping[str, float] = {
+    "need_offer": 0.7,
+    "offer_need": 0.3,
+    "domain": 0.7,
+    "lexical": 0.3,
+}
 BONUSES: Mapping[str, float] = {"keywords": 0.10, "proximity": 0.05}
 
 
@@ -45,6 +52,7 @@ class Components:
     need_offer: float | None = None
     offer_need: float | None = None
     domain: float | None = None
+    lexical: float | None = None
     keywords: float | None = None
     proximity: float | None = None
 
@@ -67,6 +75,7 @@ def combine(
         ("need_offer", components.need_offer),
         ("offer_need", components.offer_need),
         ("domain", components.domain),
+        ("lexical", components.lexical),
     ):
         if value is not None:
             total += relevance_weights[name] * value

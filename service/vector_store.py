@@ -18,6 +18,7 @@ from sqlmodel import Session, col, delete, select
 from matching.catalog import FACETS, Entry
 from matching.embedder import FacetEmbedding
 from matching.explain import FacetSentences
+from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
 from matching.text import content_hash, tokens
 from service.models import IndexChange, Organization, Profile, ProfileVector
@@ -125,6 +126,7 @@ def _entry(profile: Profile, organization: Organization) -> Entry:
         region=organization.region,
         keywords=KeywordSet.of(profile.keywords),
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
+        offer_terms=tuple(lexical_terms(profile.offers)),
     )
 
 

@@ -76,14 +76,38 @@ def evaluate(evalset: EvalSet, rankers: dict[str, Callable[[Query], list[str]]])
     return report
 
 
+def _grid(
+    options: Sequence[str], parser: argparse.ArgumentParser
+) -> list[tuple[str, dict[str, float]]]:
+    """(label, weights) to evaluate: the shipped weights, or every combination given."""
+    settings: list[dict[str, float]] = [{}]
+    for option in options:
+        name, _, values = option.partition("=")
+        try:
+            numbers = [float(value) for value in values.split(",")]
+        except ValueError:
+            parser.error(f"--weight {option!r}: expected NAME=number[,number…]")
+        settings = [{**done, name: number} for done in settings for number in numbers]
+    if settings == [{}]:
+        return [("shipped", {})]
+    return [(" ".join(f"{k}={v:g}" for k, v in s.items()), s) for s in settings]
+
+
+def _frozen(evalset: EvalSet, rank: Callable[[Query], list[str]]) -> Callable[[Query], list[str]]:
+    """Rank every query now (the scorer is reconfigured afterwards)."""
+    done = {id(query): rank(query) for query in evalset.queries}
+    return lambda query: done[id(query)]
+
+
 def _print(name: str, report: dict[str, Any]) -> None:
     print(f"\n== {name}")
     for group, by_ranker in report.items():
         queries = next(iter(by_ranker.values()))["queries"]
         print(f"\n{group}  ({queries} queries)")
-        print(f"  {'ranker':<10}" + "".join(f"{metric:>11}" for metric in METRICS))
+        width = max(10, *(len(ranker) for ranker in by_ranker))
+        print(f"  {'ranker':<{width}}" + "".join(f"{metric:>11}" for metric in METRICS))
         for ranker, values in by_ranker.items():
-            print(f"  {ranker:<10}" + "".join(f"{values[metric]:>11.3f}" for metric in METRICS))
+            print(f"  {ranker:<{width}}" + "".join(f"{values[m]:>11.3f}" for m in METRICS))
 
 
 def _floors_failed(results: dict[str, Any], floors: dict[str, float]) -> list[str]:
@@ -105,7 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="sentence-transformers name or path")
     parser.add_argument("--no-cache", action="store_true", help="embed again")
     parser.add_argument("--config", type=Path, default=CONFIG, help="floors (TOML)")
+    parser.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="NAME=V1[,V2…]",
+        help="relevance weight or bonus to use instead of the shipped one; several values "
+        "are tried in turn (tune on --split dev only)",
+    )
     args = parser.parse_args(argv)
+    grid = _grid(args.weight, parser)
 
     embedder = SentenceTransformerEmbedder(args.model)
     loaders = {"cordis": lambda: cordis.load(args.split), "czen": czen.load}
@@ -119,14 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         whole = lambda texts: cache.whole(embedder, texts, use_cache=not args.no_cache)  # noqa: E731
         with tempfile.TemporaryDirectory() as workdir:
             shipped = ServicePath(evalset, embedder, embeddings, Path(workdir))
-            report = evaluate(
-                evalset,
-                {
-                    "shipped": shipped.rank,
-                    "bm25": baselines.bm25_ranker(evalset),
-                    "cosine": baselines.cosine_ranker(evalset, whole),
-                },
-            )
+            rankers = {
+                "bm25": baselines.bm25_ranker(evalset),
+                "cosine": baselines.cosine_ranker(evalset, whole),
+            }
+            for label, settings in grid:
+                shipped.configure(settings)
+                rankers[label] = _frozen(evalset, shipped.rank)
+            report = evaluate(evalset, rankers)
             shipped.close()
         results[evalset.name] = report
         _print(

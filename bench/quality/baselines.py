@@ -34,7 +34,7 @@ def bm25_ranker(evalset: EvalSet) -> Ranker:
     """BM25 (bm25s) over folded word tokens of each organisation's whole text."""
     orgs = evalset.by_key()
     indexes = {}
-    for kind in ("company", "research"):
+    for kind in {query.target_kind for query in evalset.queries}:
         candidates = _candidates(evalset, kind)
         retriever = bm25s.BM25()
         retriever.index([tokens(org.whole_text) for org in candidates], show_progress=False)
@@ -53,7 +53,7 @@ def cosine_ranker(
 ) -> Ranker:
     """Cosine of whole-text embeddings (the model truncates long texts)."""
     matrices = {}
-    for kind in ("company", "research"):
+    for kind in {query.target_kind for query in evalset.queries}:
         candidates = _candidates(evalset, kind)
         matrices[kind] = (
             [org.key for org in candidates],
@@ -61,7 +61,7 @@ def cosine_ranker(
         )
     free_texts = sorted({q.text for q in evalset.queries if q.text is not None})
     free_vectors = dict(zip(free_texts, encode(free_texts), strict=True)) if free_texts else {}
-    org_vectors = {
+    org_vectors = {  # a stored profile as query: its own whole-text vector
         key: vector
         for keys, matrix in matrices.values()
         for key, vector in zip(keys, matrix, strict=True)

@@ -29,14 +29,13 @@ def facets(
     """``embed_facets`` of the texts, from the cache when it has them."""
     path = CACHE_DIR / f"facets-{_key(embedder.model_id, 'facets', texts)}"
     if use_cache and path.with_suffix(".npz").exists():
-        arrays = np.load(path.with_suffix(".npz"))
+        with np.load(path.with_suffix(".npz")) as arrays:  # each access re-reads a member
+            vectors, sentence_vectors = arrays["vectors"], arrays["sentence_vectors"]
+            offsets = arrays["offsets"]
         split = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        offsets = arrays["offsets"]
         return [
             FacetEmbedding(
-                tuple(split[i]),
-                arrays["sentence_vectors"][offsets[i] : offsets[i + 1]],
-                arrays["vectors"][i],
+                tuple(split[i]), sentence_vectors[offsets[i] : offsets[i + 1]], vectors[i]
             )
             for i in range(len(texts))
         ]

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bench.quality.metrics import CUTOFF
 from bench.quality.model import EvalSet, Query
 from matching.embedder import Embedder, FacetEmbedding
+from matching.scoring import BONUSES, RELEVANCE_WEIGHTS
 from matching.text import fold
 from schemas.matches import MatchRequest
 from service import migrate, vector_store
@@ -77,6 +78,17 @@ class ServicePath:
             embedder=embedder, db_engine=self._db, snapshot_path=workdir / "index.faiss"
         )
         self.engine.start()
+
+    def configure(self, weights: Mapping[str, float]) -> None:
+        """Use these relevance weights / bonuses instead of the shipped ones."""
+        catalog = self.engine.catalog
+        catalog.relevance_weights = dict(RELEVANCE_WEIGHTS)
+        catalog.bonuses = dict(BONUSES)
+        for name, value in weights.items():
+            table = catalog.bonuses if name in BONUSES else catalog.relevance_weights
+            if name not in table:
+                raise SystemExit(f"unknown weight {name!r}")
+            table[name] = value
 
     def rank(self, query: Query) -> list[str]:
         """The target keys ``run_match`` returns for the query, best first."""

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from matching.catalog import MatchQuery, Scored
 from matching.explain import FacetSentences, best_evidence, explain
+from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
 from matching.text import tokens
 from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
@@ -62,6 +63,8 @@ def _profile_source(
         offers=vectors.get("offers"),
         keywords=KeywordSet.of(profile.keywords),
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
+        need_terms=tuple(lexical_terms(profile.needs)),
+        offer_terms=tuple(lexical_terms(profile.offers)),
         region=organization.region,
         country=organization.country,
         **_filters(body, {*body.exclude_organization_ids, organization.id}),
@@ -78,6 +81,7 @@ def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_S
         target_kind=target,
         needs=embedding.vector,
         terms=frozenset(tokens(text)),
+        need_terms=tuple(lexical_terms(text)),
         **_filters(body, set(body.exclude_organization_ids)),
     )
     return _Source(

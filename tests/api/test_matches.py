@@ -74,7 +74,15 @@ def test_result_explains_itself_with_real_sentences(
     assert "Institute of Foundry Research offers" in explanation["summary"]
     assert "Same region." in explanation["summary"]
     components = top["components"]
-    assert set(components) == {"need_offer", "offer_need", "domain", "keywords", "proximity"}
+    assert set(components) == {
+        "need_offer",
+        "offer_need",
+        "domain",
+        "lexical",
+        "keywords",
+        "proximity",
+    }
+    assert 0 < components["lexical"] < 1
     assert components["domain"] is None
     assert explanation["domain"] is None
     assert components["proximity"] == 1.0
