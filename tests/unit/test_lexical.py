@@ -1,0 +1,71 @@
+"""Incremental BM25: agrees with bm25s, and follows upserts and removals."""
+
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+import pytest
+
+from matching.lexical import K1, LexicalIndex, lexical_terms
+
+DOCUMENTS = [
+    "Laser welding of thin stainless steel sheets and weld inspection.",
+    "Svařování laserem a kontrola svarů tenkých plechů.",
+    "Probiotic starter cultures extend the shelf life of yoghurts.",
+    "Injection moulding of biodegradable polymers and polymer blends.",
+    "Computed tomography of aluminium castings finds porosity defects.",
+]
+
+
+def test_terms_are_folded_stemmed_and_without_stopwords() -> None:
+    assert lexical_terms("Svařování a svařovací technologie for the welded parts") == [
+        "svarova",
+        "svarova",
+        "technol",
+        "welded",
+        "parts",
+    ]
+
+
+def test_scores_agree_with_bm25s() -> None:
+    corpus = [lexical_terms(text) for text in DOCUMENTS]
+    index = LexicalIndex()
+    for doc_id, terms in enumerate(corpus):
+        index.upsert(doc_id, terms)
+    reference = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    reference.index(corpus, show_progress=False)
+    query = lexical_terms("laser welding of steel; porosity of castings")
+    expected = reference.get_scores(query)
+    found = index.scores(query)
+    for doc_id, value in enumerate(expected):
+        # bm25s's Lucene variant leaves out the constant factor (k1 + 1)
+        assert found.get(doc_id, 0.0) == pytest.approx(float(value) * (K1 + 1), rel=1e-5)
+    assert 0 < max(found.values()) < index.ceiling(query)
+
+
+def test_removal_and_replacement_leave_the_same_statistics_as_a_fresh_build() -> None:
+    changed = LexicalIndex()
+    for doc_id, text in enumerate(DOCUMENTS):
+        changed.upsert(doc_id, lexical_terms(text))
+    changed.remove(2)
+    changed.upsert(4, lexical_terms("Corrosion testing of coatings in salt spray."))
+    changed.remove(99)
+    fresh = LexicalIndex()
+    for doc_id, text in enumerate(DOCUMENTS):
+        if doc_id == 2:
+            continue
+        body = "Corrosion testing of coatings in salt spray." if doc_id == 4 else text
+        fresh.upsert(doc_id, lexical_terms(body))
+    query = lexical_terms("salt spray corrosion of laser welded steel yoghurts")
+    assert changed.scores(query) == pytest.approx(fresh.scores(query))
+    assert 2 not in changed.scores(query)
+    assert len(changed) == 4
+
+
+def test_scores_can_be_limited_to_some_documents() -> None:
+    index = LexicalIndex()
+    for doc_id, text in enumerate(DOCUMENTS):
+        index.upsert(doc_id, lexical_terms(text))
+    query = lexical_terms("welding porosity")
+    assert set(index.scores(query, [0, 2])) == {0}
+    assert np.isclose(index.scores(query, [0])[0], index.scores(query)[0])
