@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres lint check demo bench
+.PHONY: install run test test-postgres lint check demo bench quality
 
 # torch first, pinned to the CPU build on this disk: installed later, as a
 # dependency of sentence-transformers, pip would pull a multi-GB CUDA build.
@@ -39,3 +39,6 @@ demo: install
 bench: install
 	$(BIN)/python -m bench.match_latency
 	$(BIN)/python -m bench.embed_throughput
+
+quality: install
+	$(BIN)/python -m bench.quality

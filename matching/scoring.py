@@ -40,7 +40,7 @@ RELEVANCE_WEIGHTS: Mapping[str, float] = {
     "need_offer": 0.7,
     "offer_need": 0.3,
     "domain": 0.7,
-    "lexical": 0.3,
+    "lexical": 1.5,
 }
 BONUSES: Mapping[str, float] = {"keywords": 0.10, "proximity": 0.05}
 
