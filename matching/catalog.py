@@ -79,6 +79,7 @@ class Scored:
     score: float
     components: Components
     shared_keywords: tuple[str, ...]
+    shared_terms: tuple[str, ...] = ()
 
 
 class Catalog:
@@ -187,6 +188,12 @@ class Catalog:
         found["lexical"] = {key: share for share, key in ranked[:k]}
         return found
 
+    def shared_terms(self, query: MatchQuery, profile_id: int, count: int = 5) -> list[str]:
+        """The query's lexical terms that weigh most in a target's offers (stems)."""
+        terms = query.need_terms if query.needs is not None else query.offer_terms
+        parts = self.lexical[query.target_kind].contributions(terms, profile_id)
+        return [term for term, _ in parts[:count]]
+
     def _lexical_shares(self, query: MatchQuery, ids: Iterable[int] | None) -> dict[int, float]:
         """BM25 of the source's needs (or offers) on target offers, as a share of its ceiling."""
         terms = query.need_terms if query.needs is not None else query.offer_terms
@@ -266,7 +273,10 @@ class Catalog:
             top.append(Scored(entry, score, components, tuple(shared)))
             top.sort(key=_order)
             del top[query.limit :]
-        return top
+        return [
+            replace(item, shared_terms=tuple(self.shared_terms(query, item.entry.profile_id)))
+            for item in top
+        ]
 
 
 def _rank_key(score: float) -> float:

@@ -64,6 +64,7 @@ def explain(
     reciprocal: Evidence | None,
     domain: Evidence | None,
     shared: list[str],
+    shared_terms: list[str],
     same_region: bool,
     same_country: bool,
     target_name: str,
@@ -91,6 +92,8 @@ def explain(
         )
     if shared:
         lines.append("Shared keywords: " + ", ".join(shared) + ".")
+    if shared_terms:
+        lines.append("Words in common: " + ", ".join(shared_terms) + ".")
     if same_region:
         lines.append("Same region.")
     elif same_country:
@@ -103,4 +106,5 @@ def explain(
         ),
         "domain": domain.as_dict("source_sentence", "target_sentence") if domain else None,
         "shared_keywords": shared,
+        "shared_terms": shared_terms,
     }

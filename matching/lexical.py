@@ -9,12 +9,15 @@ language-neutral, so "svařování"/"svařovací" and "welding"/"welded" meet.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from matching.text import tokens
 
-__all__ = ["STEM_CHARS", "LexicalIndex", "lexical_terms"]
+__all__ = ["STEM_CHARS", "LexicalIndex", "lexical_terms", "surface_words"]
+
+_WORD = re.compile(r"\w+(?:[-+]\w+)*")
 
 STEM_CHARS = 7
 K1 = 1.2
@@ -24,6 +27,15 @@ B = 0.75
 def lexical_terms(text: str, stem_chars: int = STEM_CHARS) -> list[str]:
     """Folded, stopword-free tokens cut to ``stem_chars`` characters."""
     return [token[:stem_chars] for token in tokens(text)]
+
+
+def surface_words(text: str, stem_chars: int = STEM_CHARS) -> dict[str, str]:
+    """For each lexical term of ``text``, the first word (lower case, as written) behind it."""
+    words: dict[str, str] = {}
+    for word in _WORD.findall(text.lower()):
+        for token in tokens(word):
+            words.setdefault(token[:stem_chars], word)
+    return words
 
 
 class LexicalIndex:
@@ -67,6 +79,20 @@ class LexicalIndex:
     def ceiling(self, query_terms: Iterable[str]) -> float:
         """The score a document could at most reach for this query (for normalising)."""
         return sum(self._idf(term) * (K1 + 1) for term in set(query_terms))
+
+    def contributions(self, query_terms: Iterable[str], doc_id: int) -> list[tuple[str, float]]:
+        """Each query term's part of the document's score, largest first."""
+        counts = self._documents.get(doc_id)
+        if counts is None:
+            return []
+        average = self._total_length / len(self._documents)
+        norm = K1 * (1 - B + B * self._lengths[doc_id] / average)
+        parts = [
+            (term, self._idf(term) * counts[term] * (K1 + 1) / (counts[term] + norm))
+            for term in set(query_terms)
+            if term in counts
+        ]
+        return sorted(parts, key=lambda part: (-part[1], part[0]))
 
     def scores(
         self, query_terms: Iterable[str], documents: Iterable[int] | None = None

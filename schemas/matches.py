@@ -82,6 +82,10 @@ class Explanation(BaseModel):
         default=None, description="Source offer ↔ target offer, for a source without needs"
     )
     shared_keywords: list[str]
+    shared_terms: list[str] = Field(
+        default_factory=list,
+        description="Words of the source's text that weigh most in the target's offers (BM25)",
+    )
 
 
 class MatchResult(BaseModel):

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from matching.catalog import MatchQuery, Scored
 from matching.explain import FacetSentences, best_evidence, explain
-from matching.lexical import lexical_terms
+from matching.lexical import lexical_terms, surface_words
 from matching.scoring import KeywordSet
 from matching.text import tokens
 from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
@@ -29,10 +29,12 @@ class _Source:
         query: MatchQuery,
         needs: FacetSentences | None,
         offers: FacetSentences | None,
+        lexical_text: str,
     ) -> None:
         self.query = query
         self.needs = needs
         self.offers = offers
+        self.words = surface_words(lexical_text)  # to show lexical terms as written
 
 
 def _filters(body: MatchRequest, exclude: set[int]) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def _profile_source(
     )
     needs = vector_store.sentences_of(session, [profile_id], "needs").get(profile_id)
     offers = vector_store.sentences_of(session, [profile_id], "offers").get(profile_id)
-    return _Source(query, needs, offers), target
+    return _Source(query, needs, offers, profile.needs or profile.offers), target
 
 
 def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_Source, str]:
@@ -84,9 +86,8 @@ def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_S
         need_terms=tuple(lexical_terms(text)),
         **_filters(body, set(body.exclude_organization_ids)),
     )
-    return _Source(
-        query, FacetSentences(embedding.sentences, embedding.sentence_vectors), None
-    ), target
+    sentences = FacetSentences(embedding.sentences, embedding.sentence_vectors)
+    return _Source(query, sentences, None, text), target
 
 
 def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
@@ -108,6 +109,7 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
                 else None
             ),
             shared=list(item.shared_keywords),
+            shared_terms=[source.words.get(term, term) for term in item.shared_terms],
             same_region=item.components.proximity == 1.0,
             same_country=item.components.proximity == 0.5,
             target_name=organization.name,

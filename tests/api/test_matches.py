@@ -71,6 +71,8 @@ def test_result_explains_itself_with_real_sentences(
     assert explanation["offer_need"]["need_sentence"] in institute["needs"]
     assert explanation["offer_need"]["offer_sentence"] in company["offers"]
     assert "porosity" in explanation["shared_keywords"]
+    assert {"porosity", "aluminium"} <= set(explanation["shared_terms"])
+    assert "Words in common: " in explanation["summary"]
     assert "Institute of Foundry Research offers" in explanation["summary"]
     assert "Same region." in explanation["summary"]
     components = top["components"]

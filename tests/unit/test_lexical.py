@@ -6,7 +6,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from matching.lexical import K1, LexicalIndex, lexical_terms
+from matching.lexical import K1, LexicalIndex, lexical_terms, surface_words
 
 DOCUMENTS = [
     "Laser welding of thin stainless steel sheets and weld inspection.",
@@ -69,3 +69,21 @@ def test_scores_can_be_limited_to_some_documents() -> None:
     query = lexical_terms("welding porosity")
     assert set(index.scores(query, [0, 2])) == {0}
     assert np.isclose(index.scores(query, [0])[0], index.scores(query)[0])
+
+
+def test_contributions_name_the_terms_behind_a_score() -> None:
+    index = LexicalIndex()
+    for doc_id, text in enumerate(DOCUMENTS):
+        index.upsert(doc_id, lexical_terms(text))
+    query = lexical_terms("porosity in aluminium castings; welding")
+    parts = index.contributions(query, 4)
+    assert {term for term, _ in parts} == {"porosit", "alumini", "casting"}
+    assert sum(value for _, value in parts) == pytest.approx(index.scores(query)[4])
+    assert index.contributions(query, 99) == []
+
+
+def test_surface_words_show_terms_as_written() -> None:
+    words = surface_words("Svařování a pórovitost odlitků; Porosity")
+    assert words["svarova"] == "svařování"
+    assert words["porovit"] == "pórovitost"
+    assert words["porosit"] == "porosity"
