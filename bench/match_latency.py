@@ -52,6 +52,7 @@ from sqlmodel import Session
 from bench.common import environment, latency_summary, print_table, write_results
 from matching.catalog import FACETS, KINDS, Catalog, Entry, MatchQuery
 from matching.index import VectorIndex
+from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
 from matching.text import content_hash, fold, tokens
 from schemas.matches import MatchRequest
@@ -221,6 +222,7 @@ def build_catalog(data: Synthetic) -> Catalog:
                 region=data.regions[i],
                 keywords=KeywordSet.of(data.keywords[i]),
                 terms=data.terms(i),
+                offer_terms=tuple(lexical_terms(data.text("offers", i))),
             )
         )
     return catalog
@@ -235,6 +237,8 @@ def catalog_query(data: Synthetic, profile_id: int) -> MatchQuery:
         offers=data.vectors["offers"][i],
         keywords=KeywordSet.of(data.keywords[i]),
         terms=data.terms(i),
+        need_terms=tuple(lexical_terms(data.text("needs", i))),
+        offer_terms=tuple(lexical_terms(data.text("offers", i))),
         region=data.regions[i],
         country=COUNTRY,
         limit=LIMIT,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from importlib import resources
 
 import typer
@@ -29,12 +31,18 @@ def _prepared(settings: Settings) -> None:
     migrate.upgrade(settings.resolved_database_url)
 
 
-def _engine(settings: Settings) -> MatchEngine:
-    return MatchEngine(
-        embedder=SentenceTransformerEmbedder(settings.embedding_model),
-        db_engine=make_engine(settings.resolved_database_url),
-        snapshot_path=settings.snapshot_path,
-    )
+@contextlib.contextmanager
+def _engine(settings: Settings) -> Iterator[MatchEngine]:
+    """The model and an index engine on the configured database, closed afterwards."""
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        yield MatchEngine(
+            embedder=SentenceTransformerEmbedder(settings.embedding_model),
+            db_engine=db_engine,
+            snapshot_path=settings.snapshot_path,
+        )
+    finally:
+        db_engine.dispose()
 
 
 @app.command()
@@ -66,15 +74,14 @@ def reindex(
     """Embed profiles with the configured model and rebuild the index snapshot."""
     settings = Settings()
     _prepared(settings)
-    engine = _engine(settings)
-    with Session(engine.db_engine) as session:
-        dropped = vector_store.drop_vectors(
-            session, keep_model=None if all_profiles else engine.model_id
-        )
-        session.commit()
-    embedded = engine.reconcile()
-    settings.snapshot_path.unlink(missing_ok=True)
-    engine.start()
+    with _engine(settings) as engine:
+        with Session(engine.db_engine) as session:
+            keep = None if all_profiles else engine.model_id
+            dropped = vector_store.drop_vectors(session, keep_model=keep)
+            session.commit()
+        embedded = engine.reconcile()
+        settings.snapshot_path.unlink(missing_ok=True)
+        engine.start()
     console.print(
         f"dropped {dropped} old vectors, embedded {embedded} profiles; "
         f"index holds {len(engine.catalog)} profiles ({engine.model_id})"
@@ -86,10 +93,9 @@ def demo() -> None:
     """Load demo data: Czech research organisations and sample companies."""
     settings = Settings()
     _prepared(settings)
-    engine = _engine(settings)
     data = json.loads(resources.files("service").joinpath("demo/demo_data.json").read_text("utf-8"))
     added = 0
-    with Session(engine.db_engine) as session:
+    with _engine(settings) as engine, Session(engine.db_engine) as session:
         existing = set(session.exec(select(Organization.name)))
         for item in data:
             if item["name"] in existing:
