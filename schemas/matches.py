@@ -96,7 +96,7 @@ class MatchResult(BaseModel):
     organization: OrganizationSummary
     score: float
     components: dict[str, float | None] = Field(
-        description="Raw components: need_offer, offer_need, domain, keywords, proximity "
+        description="Raw components: need_offer, offer_need, domain, lexical, keywords, proximity "
         "(null = does not apply)"
     )
     explanation: Explanation
