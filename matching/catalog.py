@@ -10,7 +10,7 @@ exactly and ranks deterministically (score, then profile id).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -168,40 +168,47 @@ class Catalog:
         return excluded
 
     def _retrieve(
-        self, query: MatchQuery, allowed: set[int] | None, excluded: set[int]
-    ) -> dict[str, dict[int, float]]:
-        """Nearest candidates for each direction the query can be compared in."""
+        self,
+        query: MatchQuery,
+        allowed: set[int] | None,
+        excluded: set[int],
+        lexical: dict[int, float],
+    ) -> set[int]:
+        """Candidates: the nearest in each direction the query can be compared in,
+        and the best lexical matches."""
         k = max(_MIN_CANDIDATES, query.limit * _CANDIDATES_PER_RESULT) + len(excluded)
-        found: dict[str, dict[int, float]] = {}
-        for component, vector, facet in self._directions(query):
+        candidates: set[int] = set()
+        for _, vector, facet in self._directions(query):
             hits = self.indexes[f"{query.target_kind}:{facet}"].search(vector, k, allowed)
-            found[component] = {key: score for key, score in hits if key not in excluded}
-        lexical = self._lexical_shares(query, None)
-        ranked = sorted(
-            (
-                (share, key)
-                for key, share in lexical.items()
-                if key not in excluded and (allowed is None or key in allowed)
-            ),
-            key=lambda item: (-item[0], item[1]),
+            candidates.update(key for key, _ in hits)
+        lexical_hits = sorted(
+            (key for key in lexical if allowed is None or key in allowed),
+            key=lambda key: (-lexical[key], key),
         )
-        found["lexical"] = {key: share for share, key in ranked[:k]}
-        return found
+        candidates.update(lexical_hits[:k])
+        return candidates - excluded
+
+    @staticmethod
+    def _lexical_query(query: MatchQuery) -> tuple[str, ...]:
+        """The source's needs terms, or its offers terms when it states no needs."""
+        return query.need_terms if query.needs is not None else query.offer_terms
 
     def shared_terms(self, query: MatchQuery, profile_id: int, count: int = 5) -> list[str]:
         """The query's lexical terms that weigh most in a target's offers (stems)."""
-        terms = query.need_terms if query.needs is not None else query.offer_terms
-        parts = self.lexical[query.target_kind].contributions(terms, profile_id)
+        parts = self.lexical[query.target_kind].contributions(
+            self._lexical_query(query), profile_id
+        )
         return [term for term, _ in parts[:count]]
 
-    def _lexical_shares(self, query: MatchQuery, ids: Iterable[int] | None) -> dict[int, float]:
-        """BM25 of the source's needs (or offers) on target offers, as a share of its ceiling."""
-        terms = query.need_terms if query.needs is not None else query.offer_terms
+    def _lexical_shares(self, query: MatchQuery) -> dict[int, float]:
+        """BM25 on every target offers text sharing a term with the source's needs (or
+        offers), as a share of the highest score the query could reach."""
+        terms = self._lexical_query(query)
         index = self.lexical[query.target_kind]
         ceiling = index.ceiling(terms)
         if not terms or ceiling == 0:
             return {}
-        return {key: score / ceiling for key, score in index.scores(terms, ids).items()}
+        return {key: score / ceiling for key, score in index.scores(terms).items()}
 
     @staticmethod
     def _directions(query: MatchQuery) -> list[tuple[str, Vector, str]]:
@@ -215,17 +222,16 @@ class Catalog:
                 directions.append(("domain", query.offers, "offers"))
         return directions
 
-    def _fill(
-        self,
-        facet_key: str,
-        query_vector: Vector,
-        scores: dict[int, float],
-        ids: Iterable[int],
-    ) -> None:
-        """Exact similarities for candidates another direction brought in."""
-        missing = [key for key in ids if key not in scores]
-        for key, vector in self.indexes[facet_key].vectors(missing).items():
-            scores[key] = float(vector @ query_vector)
+    def _similarities(
+        self, facet_key: str, query_vector: Vector, ids: list[int]
+    ) -> dict[int, float]:
+        """Exact cosine of the query vector and each candidate's facet (where it has one)."""
+        found = self.indexes[facet_key].vectors(ids)
+        if not found:
+            return {}
+        keys = list(found)
+        scores = np.vstack([found[key] for key in keys]) @ query_vector
+        return dict(zip(keys, scores.tolist(), strict=True))
 
     def match(self, query: MatchQuery) -> list[Scored]:
         """Ranked complementary partners for ``query`` (at most ``query.limit``).
@@ -236,14 +242,13 @@ class Catalog:
         so the result is the same as scoring every candidate in full.
         """
         allowed = self._allowed(query)
-        excluded = self._excluded(query)
-        found = self._retrieve(query, allowed, excluded)
-        candidates = sorted(set().union(*found.values())) if found else []
-        for component, vector, facet in self._directions(query):
-            self._fill(f"{query.target_kind}:{facet}", vector, found[component], candidates)
-        missing = [key for key in candidates if key not in found["lexical"]]
-        found["lexical"].update(self._lexical_shares(query, missing))
-        has_terms = bool(query.need_terms if query.needs is not None else query.offer_terms)
+        lexical = self._lexical_shares(query)
+        candidates = sorted(self._retrieve(query, allowed, self._excluded(query), lexical))
+        found = {
+            component: self._similarities(f"{query.target_kind}:{facet}", vector, candidates)
+            for component, vector, facet in self._directions(query)
+        }
+        has_terms = bool(self._lexical_query(query))
         bounded: list[tuple[float, int, Entry, Components]] = []
         for profile_id in candidates:
             entry = self.entries.get(profile_id)
@@ -253,7 +258,7 @@ class Catalog:
                 need_offer=found.get("need_offer", {}).get(profile_id),
                 offer_need=found.get("offer_need", {}).get(profile_id),
                 domain=found.get("domain", {}).get(profile_id),
-                lexical=found["lexical"].get(profile_id, 0.0) if has_terms else None,
+                lexical=lexical.get(profile_id, 0.0) if has_terms else None,
                 proximity=proximity(query.region, query.country, entry.region, entry.country),
             )
             has_keywords = bool(query.keywords.written or entry.keywords.written)
