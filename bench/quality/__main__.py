@@ -170,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if args.weight:
+        print(f"\nwritten {RESULTS}; floors are not checked while trying weights")
+        return 0
     floors = (
         tomllib.loads(args.config.read_text()).get("floors", {}) if args.config.exists() else {}
     )
