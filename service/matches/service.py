@@ -93,8 +93,7 @@ def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_S
 def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
     ids = [item.entry.profile_id for item in scored]
     organizations = repository.organizations_of_profiles(session, ids)
-    compares_offers = source.needs is not None or source.offers is not None
-    target_offers = vector_store.sentences_of(session, ids, "offers") if compares_offers else {}
+    target_offers = vector_store.sentences_of(session, ids, "offers")
     target_needs = vector_store.sentences_of(session, ids, "needs") if source.offers else {}
     results = []
     for rank, item in enumerate(scored, start=1):
