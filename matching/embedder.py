@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from matching.language import english_gloss, glossary
 from matching.text import sentences
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "embed_facets",
     "length_batches",
+    "mean_direction",
     "packaged_model_path",
 ]
 
@@ -56,15 +58,29 @@ def packaged_model_path() -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a name or a local folder.
 
-    ``model`` None loads the packaged offline model. Encoding is serialised by a
-    lock: torch already uses every core for one batch.
+    ``model`` None loads the packaged offline model. ``czech_glossary`` renders
+    Czech text in English (:func:`matching.language.english_gloss`) before it
+    reaches the model — for a model that reads English only; None turns it on
+    for the packaged model and off for any other. The glossary's version is
+    part of ``model_id``, so vectors made with another glossary are made again.
+    Encoding is serialised by a lock: torch already uses every core for one batch.
     """
 
-    def __init__(self, model: str | None = None, *, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        batch_size: int = 64,
+        czech_glossary: bool | None = None,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         location = str(packaged_model_path()) if model is None else model
-        self.model_id = PACKAGED_MODEL_ID if model is None else model
+        self.base_model_id = PACKAGED_MODEL_ID if model is None else model
+        self.czech_glossary = model is None if czech_glossary is None else czech_glossary
+        self.model_id = self.base_model_id
+        if self.czech_glossary:
+            self.model_id += f"+cs-glossary-{glossary().version}"
         self._model = SentenceTransformer(location, device="cpu")
         dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
@@ -76,12 +92,17 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._lock = threading.Lock()
 
+    def model_input(self, text: str) -> str:
+        """What the model reads for ``text``: its English gloss when that is on."""
+        return english_gloss(text) if self.czech_glossary else text
+
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Embed texts as unit-length float32 rows.
 
         Texts are batched by similar length: a batch is padded to its longest
         text, so one long sentence beside short ones would multiply the work.
         """
+        texts = [self.model_input(text) for text in texts]
         result = np.zeros((len(texts), self.dimension), dtype=np.float32)
         with self._lock:
             for batch in length_batches([len(text) for text in texts], self._batch_size):
@@ -125,7 +146,8 @@ class FacetEmbedding:
     vector: Vectors
 
 
-def _mean_direction(rows: Vectors) -> Vectors:
+def mean_direction(rows: Vectors) -> Vectors:
+    """The unit-length mean of unit rows (the first row when they cancel out)."""
     mean = rows.mean(axis=0, dtype=np.float32)
     norm = np.float32(np.linalg.norm(mean))
     direction: Vectors = rows[0] if norm == 0 else mean / norm
@@ -144,5 +166,5 @@ def embed_facets(embedder: Embedder, texts: Sequence[str]) -> list[FacetEmbeddin
     for parts in split:
         rows = vectors[start : start + len(parts)]
         start += len(parts)
-        result.append(FacetEmbedding(tuple(parts), rows, _mean_direction(rows)))
+        result.append(FacetEmbedding(tuple(parts), rows, mean_direction(rows)))
     return result

@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from matching.language import english_gloss
 from matching.text import tokens
 
 __all__ = ["STEM_CHARS", "LexicalIndex", "lexical_terms", "surface_words"]
@@ -24,17 +25,25 @@ K1 = 1.2
 B = 0.75
 
 
+def _readings(text: str) -> list[str]:
+    """The text, and for Czech text also its English gloss, so it meets English text."""
+    gloss = english_gloss(text)
+    return [text] if gloss == text else [text, gloss]
+
+
 def lexical_terms(text: str, stem_chars: int = STEM_CHARS) -> list[str]:
-    """Folded, stopword-free tokens cut to ``stem_chars`` characters."""
-    return [token[:stem_chars] for token in tokens(text)]
+    """Folded, stopword-free tokens cut to ``stem_chars`` characters (of the text and,
+    for Czech, of its English gloss)."""
+    return [token[:stem_chars] for reading in _readings(text) for token in tokens(reading)]
 
 
 def surface_words(text: str, stem_chars: int = STEM_CHARS) -> dict[str, str]:
     """For each lexical term of ``text``, the first word (lower case, as written) behind it."""
     words: dict[str, str] = {}
-    for word in _WORD.findall(text.lower()):
-        for token in tokens(word):
-            words.setdefault(token[:stem_chars], word)
+    for reading in _readings(text):
+        for word in _WORD.findall(reading.lower()):
+            for token in tokens(word):
+                words.setdefault(token[:stem_chars], word)
     return words
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -61,7 +62,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db_engine = make_engine(settings.resolved_database_url)
         model = embedder or await asyncio.to_thread(
-            SentenceTransformerEmbedder, settings.embedding_model
+            functools.partial(
+                SentenceTransformerEmbedder,
+                settings.embedding_model,
+                czech_glossary=settings.use_czech_glossary,
+            )
         )
         engine = MatchEngine(
             embedder=model, db_engine=db_engine, snapshot_path=settings.snapshot_path

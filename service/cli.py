@@ -37,7 +37,9 @@ def _engine(settings: Settings) -> Iterator[MatchEngine]:
     db_engine = make_engine(settings.resolved_database_url)
     try:
         yield MatchEngine(
-            embedder=SentenceTransformerEmbedder(settings.embedding_model),
+            embedder=SentenceTransformerEmbedder(
+                settings.embedding_model, czech_glossary=settings.use_czech_glossary
+            ),
             db_engine=db_engine,
             snapshot_path=settings.snapshot_path,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; "
         "default: the packaged all-MiniLM-L6-v2 (offline)",
     )
+    czech_glossary: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Render Czech text in English through the glossary before embedding: "
+        "auto = on for the packaged English model, off for any other",
+    )
     snapshot_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often a changed index is saved"
     )
@@ -36,6 +42,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'partnermatch.db').resolve()}"
+
+    @property
+    def use_czech_glossary(self) -> bool | None:
+        """The embedder's ``czech_glossary`` argument (None: decided by the model)."""
+        return {"auto": None, "on": True, "off": False}[self.czech_glossary]
 
     @property
     def snapshot_path(self) -> Path:

@@ -18,13 +18,10 @@ DOCUMENTS = [
 
 
 def test_terms_are_folded_stemmed_and_without_stopwords() -> None:
-    assert lexical_terms("Svařování a svařovací technologie for the welded parts") == [
-        "svarova",
-        "svarova",
-        "technol",
-        "welded",
-        "parts",
-    ]
+    terms = lexical_terms("Svařování a svařovací technologie for the welded parts")
+    assert terms[:5] == ["svarova", "svarova", "technol", "welded", "parts"]
+    # Czech text also gives the terms of its English gloss, so it meets English text
+    assert {"welding", "technol"} <= set(terms[5:])
 
 
 def test_scores_agree_with_bm25s() -> None:

@@ -1,0 +1,115 @@
+"""A small technology / market taxonomy with Czech and English labels.
+
+``matching/data/taxonomy.json`` lists concepts, each with the phrases that
+name it in either language. A text mentions a concept when the lemmas of one
+of its phrases occur in a row in the text, whatever the language or the
+inflection: "systémy strojového vidění" and "machine vision systems" both
+mention ``machine-vision``. Shared concepts count in the score and are named
+in the explanation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from matching.language import lemma, stem
+from matching.text import fold
+
+__all__ = ["Concept", "Taxonomy", "taxonomy"]
+
+TAXONOMY_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.json"
+_WORD = re.compile(r"\w+(?:[-+]\w+)*")
+LANGUAGES = ("cs", "en")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One concept: its id, group and labels."""
+
+    id: str
+    group: str
+    label_en: str
+    label_cs: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form, as shown in explanations."""
+        return {"id": self.id, "en": self.label_en, "cs": self.label_cs}
+
+
+def _forms(word: str) -> frozenset[str]:
+    """Every normal form a word of a text can take: folded, lemmas in both languages, stem."""
+    folded = fold(word)
+    return frozenset({folded, stem(folded), *(lemma(word, language) for language in LANGUAGES)})
+
+
+def _term_forms(word: str, language: str) -> frozenset[str]:
+    """The forms a phrase word accepts: as written (folded), its lemma and that lemma's stem.
+
+    The written form matters for abbreviations the lemmatiser misreads ("ai" -> "be").
+    """
+    base = lemma(word, language)
+    return frozenset({fold(word), base, stem(base)})
+
+
+class Taxonomy:
+    """Concepts and the phrases that detect them."""
+
+    def __init__(self, concepts: Iterable[Concept], phrases: Iterable[tuple[str, str, str]]):
+        """``phrases``: (concept id, language, phrase)."""
+        self.concepts = {concept.id: concept for concept in concepts}
+        # first word's forms -> [(concept id, forms of every word)]
+        self._starts: dict[str, list[tuple[str, tuple[frozenset[str], ...]]]] = defaultdict(list)
+        for concept_id, language, phrase in phrases:
+            words = tuple(_term_forms(word, language) for word in _WORD.findall(phrase.lower()))
+            if not words:
+                continue
+            for form in words[0]:
+                self._starts[form].append((concept_id, words))
+
+    @classmethod
+    def read(cls, path: Path) -> Taxonomy:
+        """Load a taxonomy file (see ``matching/data/taxonomy.json``)."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        concepts: list[Concept] = []
+        phrases: list[tuple[str, str, str]] = []
+        for item in data["concepts"]:
+            concepts.append(
+                Concept(item["id"], item["group"], item["label"]["en"], item["label"]["cs"])
+            )
+            for language in LANGUAGES:
+                terms = {item["label"][language], *item["terms"].get(language, ())}
+                phrases.extend((item["id"], language, term) for term in sorted(terms))
+        return cls(concepts, phrases)
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    def concepts_in(self, text: str) -> frozenset[str]:
+        """Ids of the concepts the text mentions."""
+        words = [_forms(word) for word in _WORD.findall(text)]
+        found: set[str] = set()
+        for start, forms in enumerate(words):
+            candidates = {entry for form in forms for entry in self._starts.get(form, ())}
+            for concept_id, phrase in candidates:
+                if concept_id in found or start + len(phrase) > len(words):
+                    continue
+                if all(accepted & words[start + offset] for offset, accepted in enumerate(phrase)):
+                    found.add(concept_id)
+        return frozenset(found)
+
+    def describe(self, concept_ids: Iterable[str]) -> list[Concept]:
+        """The concepts of these ids, in label order (unknown ids skipped)."""
+        known = (self.concepts[i] for i in concept_ids if i in self.concepts)
+        return sorted(known, key=lambda concept: (fold(concept.label_en), concept.id))
+
+
+@cache
+def taxonomy() -> Taxonomy:
+    """The taxonomy shipped with the package (read once)."""
+    return Taxonomy.read(TAXONOMY_PATH)
