@@ -26,6 +26,7 @@ from matching.scoring import (
     KeywordSet,
     combine,
     proximity,
+    shared_concepts,
     shared_keywords,
 )
 
@@ -50,6 +51,7 @@ class Entry:
     keywords: KeywordSet = EMPTY_KEYWORDS
     terms: frozenset[str] = frozenset()
     offer_terms: tuple[str, ...] = ()
+    concepts: frozenset[str] = frozenset()  # taxonomy concepts of its offers
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,17 @@ class MatchQuery:
     terms: frozenset[str] = frozenset()
     need_terms: tuple[str, ...] = ()
     offer_terms: tuple[str, ...] = ()
+    concepts: frozenset[str] = frozenset()  # of its needs, or offers without needs
     region: str | None = None
     country: str | None = None
     limit: int = 10
     regions: frozenset[str] | None = None
     countries: frozenset[str] | None = None
     exclude_organization_ids: frozenset[int] = field(default_factory=frozenset)
+    # Show an organisation once, by its best profile: a university with a profile per
+    # department must not fill the list with weak matches and crowd out a specialist.
+    one_per_organization: bool = True
+    min_score: float = 0.0  # results scoring below are not returned
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Scored:
     components: Components
     shared_keywords: tuple[str, ...]
     shared_terms: tuple[str, ...] = ()
+    shared_concepts: frozenset[str] = frozenset()
 
 
 class Catalog:
@@ -249,25 +257,29 @@ class Catalog:
             for component, vector, facet in self._directions(query)
         }
         has_terms = bool(self._lexical_query(query))
-        bounded: list[tuple[float, int, Entry, Components]] = []
+        lexical_component = "lexical" if query.needs is not None else "domain_lexical"
+        bounded: list[tuple[float, int, Entry, Components, frozenset[str]]] = []
         for profile_id in candidates:
             entry = self.entries.get(profile_id)
             if entry is None:  # defensive: vectors without an entry are never returned
                 continue
+            concepts, concept_share = shared_concepts(query.concepts, entry.concepts)
             partial = Components(
+                **{lexical_component: lexical.get(profile_id, 0.0) if has_terms else None},
                 need_offer=found.get("need_offer", {}).get(profile_id),
                 offer_need=found.get("offer_need", {}).get(profile_id),
                 domain=found.get("domain", {}).get(profile_id),
-                lexical=lexical.get(profile_id, 0.0) if has_terms else None,
+                concepts=concept_share,
                 proximity=proximity(query.region, query.country, entry.region, entry.country),
             )
             has_keywords = bool(query.keywords.written or entry.keywords.written)
             best_case = replace(partial, keywords=1.0) if has_keywords else partial
             bound = combine(best_case, self.relevance_weights, self.bonuses)
-            bounded.append((_rank_key(bound), profile_id, entry, partial))
+            bounded.append((_rank_key(bound), profile_id, entry, partial, concepts))
         bounded.sort(key=lambda item: (-item[0], item[1]))
         top: list[Scored] = []
-        for bound, _, entry, partial in bounded:
+        shown: dict[int, Scored] = {}  # organisation id -> its result in ``top``
+        for bound, _, entry, partial, concepts in bounded:
             if len(top) >= query.limit and bound < _rank_key(top[-1].score):
                 break
             shared, share = shared_keywords(
@@ -275,12 +287,23 @@ class Catalog:
             )
             components = replace(partial, keywords=share)
             score = combine(components, self.relevance_weights, self.bonuses)
-            top.append(Scored(entry, score, components, tuple(shared)))
+            scored = Scored(entry, score, components, tuple(shared), shared_concepts=concepts)
+            if query.one_per_organization:
+                sibling = shown.get(entry.organization_id)
+                if sibling is not None:
+                    if _order(scored) >= _order(sibling):
+                        continue
+                    top.remove(sibling)
+                shown[entry.organization_id] = scored
+            top.append(scored)
             top.sort(key=_order)
+            for dropped in top[query.limit :]:
+                shown.pop(dropped.entry.organization_id, None)
             del top[query.limit :]
         return [
             replace(item, shared_terms=tuple(self.shared_terms(query, item.entry.profile_id)))
             for item in top
+            if _rank_key(item.score) >= query.min_score
         ]
 
 

@@ -2,7 +2,9 @@
 
 The best evidence is the pair of sentences — one from the source's needs, one
 from the target's offers — whose embeddings are closest; the reciprocal
-direction gives a second pair. Shared keywords and proximity complete it.
+direction gives a second pair. Shared keywords, shared taxonomy concepts (with
+their Czech and English labels), the words behind the lexical score and
+proximity complete it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def explain(
     domain: Evidence | None,
     shared: list[str],
     shared_terms: list[str],
+    shared_concepts: list[dict[str, str]] | None = None,
     same_region: bool,
     same_country: bool,
     target_name: str,
@@ -92,6 +95,10 @@ def explain(
         )
     if shared:
         lines.append("Shared keywords: " + ", ".join(shared) + ".")
+    concepts = shared_concepts or []
+    if concepts:
+        named = (c["en"] if c["en"] == c["cs"] else f"{c['en']} ({c['cs']})" for c in concepts)
+        lines.append("Shared concepts: " + ", ".join(named) + ".")
     if shared_terms:
         lines.append("Words in common: " + ", ".join(shared_terms) + ".")
     if same_region:
@@ -107,4 +114,5 @@ def explain(
         "domain": domain.as_dict("source_sentence", "target_sentence") if domain else None,
         "shared_keywords": shared,
         "shared_terms": shared_terms,
+        "shared_concepts": concepts,
     }

@@ -7,9 +7,15 @@ Components are raw and comparable across runs (never normalised per run):
 - ``offer_need``: the reciprocal direction, source offers against target needs;
 - ``domain``: cosine of source offers and target offers, only for a source that
   states no needs — it is then matched by what it does;
-- ``lexical``: BM25 of the source's needs (or offers, without needs) on the
-  target's offers, as a share of the most the query could score;
+- ``lexical``: BM25 of the source's needs on the target's offers, as a share
+  of the most the query could score;
+- ``domain_lexical``: the same for the offers of a source without needs.
+  Kept apart from ``lexical`` because the two weigh differently: offers
+  against offers share their field's vocabulary, while a need describes a
+  problem in other words than the offer that solves it;
 - ``keywords``: share of both sides' keywords found on the other side;
+- ``concepts``: share of the source's taxonomy concepts (needs, or offers
+  without needs) that the target's offers mention too;
 - ``proximity``: 1 same NUTS 3 region, 0.5 same country, 0 otherwise.
 
 A component is ``None`` when it cannot be computed. The score is the
@@ -27,12 +33,14 @@ from matching.text import fold, tokens
 
 __all__ = [
     "BONUSES",
+    "DEFAULT_MIN_SCORE",
     "EMPTY_KEYWORDS",
     "RELEVANCE_WEIGHTS",
     "Components",
     "KeywordSet",
     "combine",
     "proximity",
+    "shared_concepts",
     "shared_keywords",
 ]
 
@@ -41,8 +49,12 @@ RELEVANCE_WEIGHTS: Mapping[str, float] = {
     "offer_need": 0.3,
     "domain": 0.7,
     "lexical": 1.5,
+    "domain_lexical": 1.5,
 }
-BONUSES: Mapping[str, float] = {"keywords": 0.10, "proximity": 0.05}
+# Below this score a result is more likely noise than a partner (calibrated with
+# queries whose true partner was removed; see docs/quality.md).
+DEFAULT_MIN_SCORE = 0.18
+BONUSES: Mapping[str, float] = {"keywords": 0.10, "concepts": 0.05, "proximity": 0.05}
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,9 @@ class Components:
     offer_need: float | None = None
     domain: float | None = None
     lexical: float | None = None
+    domain_lexical: float | None = None
     keywords: float | None = None
+    concepts: float | None = None
     proximity: float | None = None
 
     def as_dict(self) -> dict[str, float | None]:
@@ -76,16 +90,31 @@ def combine(
         ("offer_need", components.offer_need),
         ("domain", components.domain),
         ("lexical", components.lexical),
+        ("domain_lexical", components.domain_lexical),
     ):
         if value is not None:
             total += relevance_weights[name] * value
             weight_sum += relevance_weights[name]
     score = total / weight_sum if weight_sum else 0.0
-    if components.keywords is not None:
-        score += bonuses["keywords"] * components.keywords
-    if components.proximity is not None:
-        score += bonuses["proximity"] * components.proximity
+    for name, value in (
+        ("keywords", components.keywords),
+        ("concepts", components.concepts),
+        ("proximity", components.proximity),
+    ):
+        if value is not None:
+            score += bonuses[name] * value
     return score
+
+
+def shared_concepts(
+    source: frozenset[str], target: frozenset[str]
+) -> tuple[frozenset[str], float | None]:
+    """The source's concepts the target mentions too, and their share of the source's
+    (None when the source mentions none)."""
+    if not source:
+        return frozenset(), None
+    shared = source & target
+    return shared, len(shared) / len(source)
 
 
 def proximity(

@@ -1,7 +1,7 @@
 """Text normalisation shared by scoring and explanations.
 
 Czech text is folded (diacritics removed, lower-cased) so that "svařování" and
-"svarovani" meet; sentences are split on end punctuation and line breaks.
+"svarovani" meet; sentences are split on end punctuation, line breaks and list separators.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import unicodedata
 
 __all__ = ["content_hash", "fold", "sentences", "tokens"]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+# Sentence ends, line breaks, and list separators ("a | b", "• a • b"): each item
+# of a list is a statement of its own, and one long line would be cut by the model.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+|\s+\|\s+|\s*•\s*")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-+][a-z0-9]+)*")
 _MIN_SENTENCE_CHARS = 3
 

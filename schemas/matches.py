@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from matching.scoring import DEFAULT_MIN_SCORE
 from schemas.common import Country, Id, Region, StrictModel
 from schemas.limits import (
     DEFAULT_MATCH_LIMIT,
@@ -37,6 +38,14 @@ class MatchRequest(StrictModel):
     countries: list[Country] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
     exclude_organization_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_EXCLUDED_ORGANIZATIONS
+    )
+    min_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=2,
+        description="Results scoring below this are not shown. Default: the calibrated "
+        f"threshold ({DEFAULT_MIN_SCORE}), below which a result is more likely noise than a "
+        "partner; 0 shows every result.",
     )
 
     @model_validator(mode="after")
@@ -72,6 +81,14 @@ class DomainEvidence(BaseModel):
     similarity: float
 
 
+class ConceptRef(BaseModel):
+    """A taxonomy concept, with its English and Czech labels."""
+
+    id: str = Field(examples=["machine-vision"])
+    en: str = Field(examples=["machine vision"])
+    cs: str = Field(examples=["strojové vidění"])
+
+
 class Explanation(BaseModel):
     """Why a result matched."""
 
@@ -86,6 +103,11 @@ class Explanation(BaseModel):
         default_factory=list,
         description="Words of the source's text that weigh most in the target's offers (BM25)",
     )
+    shared_concepts: list[ConceptRef] = Field(
+        default_factory=list,
+        description="Taxonomy concepts of the source's needs (or offers) that the target "
+        "offers too",
+    )
 
 
 class MatchResult(BaseModel):
@@ -96,7 +118,9 @@ class MatchResult(BaseModel):
     organization: OrganizationSummary
     score: float
     components: dict[str, float | None] = Field(
-        description="Raw components: need_offer, offer_need, domain, lexical, keywords, proximity "
+        description="Raw components: need_offer, offer_need, domain, lexical, domain_lexical, "
+        "keywords, "
+        "concepts, proximity "
         "(null = does not apply)"
     )
     explanation: Explanation
@@ -114,9 +138,15 @@ class MatchRunRead(BaseModel):
     regions: list[str] | None
     countries: list[str] | None
     exclude_organization_ids: list[int]
+    min_score: float = Field(description="Results scoring below this were not shown")
     model_id: str
     index_version: int
     results: list[MatchResult]
+    note: str | None = Field(
+        default=None,
+        description="Set when no result reached min_score: the index holds no partner that "
+        "matches well enough (rather than a list of weak guesses)",
+    )
 
 
 class MatchRunSummary(BaseModel):

@@ -20,6 +20,7 @@ from matching.embedder import FacetEmbedding
 from matching.explain import FacetSentences
 from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
+from matching.taxonomy import taxonomy
 from matching.text import content_hash, tokens
 from service.models import IndexChange, Organization, Profile, ProfileVector
 
@@ -127,6 +128,7 @@ def _entry(profile: Profile, organization: Organization) -> Entry:
         keywords=KeywordSet.of(profile.keywords),
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
         offer_terms=tuple(lexical_terms(profile.offers)),
+        concepts=taxonomy().concepts_in(profile.offers),
     )
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session
 from matching.catalog import MatchQuery, Scored
 from matching.explain import FacetSentences, best_evidence, explain
 from matching.lexical import lexical_terms, surface_words
-from matching.scoring import KeywordSet
+from matching.scoring import DEFAULT_MIN_SCORE, KeywordSet
+from matching.taxonomy import taxonomy
 from matching.text import tokens
 from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
 from service import vector_store
@@ -43,7 +44,12 @@ def _filters(body: MatchRequest, exclude: set[int]) -> dict[str, Any]:
         "regions": None if body.regions is None else frozenset(body.regions),
         "countries": None if body.countries is None else frozenset(body.countries),
         "exclude_organization_ids": frozenset(exclude),
+        "min_score": _min_score(body),
     }
+
+
+def _min_score(body: MatchRequest) -> float:
+    return DEFAULT_MIN_SCORE if body.min_score is None else body.min_score
 
 
 def _profile_source(
@@ -67,6 +73,7 @@ def _profile_source(
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
         need_terms=tuple(lexical_terms(profile.needs)),
         offer_terms=tuple(lexical_terms(profile.offers)),
+        concepts=taxonomy().concepts_in(profile.needs or profile.offers),
         region=organization.region,
         country=organization.country,
         **_filters(body, {*body.exclude_organization_ids, organization.id}),
@@ -84,6 +91,7 @@ def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_S
         needs=embedding.vector,
         terms=frozenset(tokens(text)),
         need_terms=tuple(lexical_terms(text)),
+        concepts=taxonomy().concepts_in(text),
         **_filters(body, set(body.exclude_organization_ids)),
     )
     sentences = FacetSentences(embedding.sentences, embedding.sentence_vectors)
@@ -109,6 +117,7 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
             ),
             shared=list(item.shared_keywords),
             shared_terms=[source.words.get(term, term) for term in item.shared_terms],
+            shared_concepts=[c.as_dict() for c in taxonomy().describe(item.shared_concepts)],
             same_region=item.components.proximity == 1.0,
             same_country=item.components.proximity == 0.5,
             target_name=organization.name,
@@ -152,6 +161,7 @@ def run_match(session: Session, engine: MatchEngine, body: MatchRequest) -> Matc
         regions=body.regions,
         countries=body.countries,
         exclude_organization_ids=body.exclude_organization_ids,
+        min_score=_min_score(body),
         model_id=engine.model_id,
         index_version=index_version,
     )
@@ -175,9 +185,14 @@ def _read(run: MatchRun, results: list[dict[str, Any]]) -> MatchRunRead:
         regions=run.regions,
         countries=run.countries,
         exclude_organization_ids=run.exclude_organization_ids,
+        min_score=run.min_score,
         model_id=run.model_id,
         index_version=run.index_version,
         results=[MatchResult.model_validate(result) for result in results],
+        note=None
+        if results
+        else f"No partner scored at least {run.min_score:g}: the index holds no organisation "
+        "that matches well enough. Broaden the filters or describe the need differently.",
     )
 
 

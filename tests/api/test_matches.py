@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from matching.scoring import DEFAULT_MIN_SCORE
 from tests.factories import COMPANIES, RESEARCH
 
 PROBLEM = "application/problem+json"
@@ -81,9 +82,12 @@ def test_result_explains_itself_with_real_sentences(
         "offer_need",
         "domain",
         "lexical",
+        "domain_lexical",
         "keywords",
+        "concepts",
         "proximity",
     }
+    assert components["domain_lexical"] is None  # the source states needs
     assert 0 < components["lexical"] < 1
     assert components["domain"] is None
     assert explanation["domain"] is None
@@ -137,7 +141,7 @@ def test_a_profile_without_needs_is_matched_by_its_offers(
 
 def test_filters_and_exclusions(client: TestClient, world: dict[str, dict[str, Any]]) -> None:
     source = _profile_id(world, "Ostrava Castings a.s.")
-    in_region = _match(client, profile_id=source, regions=["CZ072", "CZ010"])
+    in_region = _match(client, profile_id=source, regions=["CZ072", "CZ010"], min_score=0)
     assert {r["organization"]["region"] for r in in_region["results"]} <= {"CZ072", "CZ010"}
     assert len(in_region["results"]) == 2
     abroad = _match(client, profile_id=source, countries=["DE"])
@@ -153,7 +157,7 @@ def test_every_run_is_stored_exactly_as_returned(
     client: TestClient, world: dict[str, dict[str, Any]]
 ) -> None:
     source = _profile_id(world, "Zlín Plastics s.r.o.")
-    run = _match(client, profile_id=source, limit=3)
+    run = _match(client, profile_id=source, limit=3, min_score=0)
     url = f"/api/v1/match-runs/{run['run_id']}"
     assert client.get(url).json() == run
     # Later changes rewrite neither the stored results nor the names in them.
@@ -161,7 +165,8 @@ def test_every_run_is_stored_exactly_as_returned(
     client.patch(f"/api/v1/organizations/{institute['id']}", json={"name": "Renamed Institute"})
     client.delete(f"/api/v1/organizations/{world['Zlín Plastics s.r.o.']['id']}")
     assert client.get(url).json() == run
-    assert run["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    # the model, and the version of the Czech glossary it reads Czech text through
+    assert run["model_id"].startswith("sentence-transformers/all-MiniLM-L6-v2+cs-glossary-")
     listed = client.get("/api/v1/match-runs", params={"profile_id": source}).json()
     assert [item["run_id"] for item in listed["items"]] == [run["run_id"]]
     assert listed["items"][0]["result_count"] == 3
@@ -210,6 +215,8 @@ def test_changes_and_deletions_reach_the_next_match(
         ({"text": "x", "countries": ["XX"]}, "#/countries/0"),
         ({"profile_id": 2**31}, "#/profile_id"),
         ({"text": "x", "exclude_organization_ids": [0]}, "#/exclude_organization_ids/0"),
+        ({"text": "x", "min_score": -0.1}, "#/min_score"),
+        ({"text": "x", "min_score": 2.5}, "#/min_score"),
     ],
 )
 def test_bad_match_requests_give_422(
@@ -228,3 +235,60 @@ def test_unknown_profile_and_run_give_404(client: TestClient) -> None:
     assert response.headers["content-type"] == PROBLEM
     assert client.get("/api/v1/match-runs/4242").status_code == 404
     assert client.get("/api/v1/match-runs").json()["items"] == []
+
+
+def test_a_czech_need_finds_the_english_offer_and_names_the_shared_concept(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    del world
+    run = _match(
+        client,
+        text="Hledáme dodavatele systémů strojového vidění pro automatickou kontrolu "
+        "povrchových vad výrobků na výrobní lince.",
+        limit=3,
+    )
+    [top, *_] = run["results"]
+    assert top["organization"]["name"] == "Centre for Machine Vision"
+    explanation = top["explanation"]
+    machine_vision = {"id": "machine-vision", "en": "machine vision", "cs": "strojové vidění"}
+    assert machine_vision in explanation["shared_concepts"]
+    assert "Shared concepts: machine vision (strojové vidění)" in explanation["summary"]
+    assert top["components"]["concepts"] > 0
+    # the evidence quotes the need as written, in Czech
+    assert explanation["need_offer"]["need_sentence"].startswith("Hledáme dodavatele")
+
+
+def test_a_need_nobody_answers_says_so_instead_of_listing_noise(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    del world
+    text = "We organise wedding parties and rent out marquees, chairs and party tents."
+    run = _match(client, text=text)
+    assert run["results"] == []
+    assert run["min_score"] == DEFAULT_MIN_SCORE
+    assert run["note"].startswith(f"No partner scored at least {DEFAULT_MIN_SCORE:g}")
+    assert client.get(f"/api/v1/match-runs/{run['run_id']}").json() == run
+
+    everything = _match(client, text=text, min_score=0)
+    assert everything["note"] is None
+    assert everything["results"]
+    assert all(result["score"] < DEFAULT_MIN_SCORE for result in everything["results"])
+
+
+def test_an_organisation_is_listed_once_by_its_best_profile(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    body = {
+        "kind": "research",
+        "name": "Technical University Foundry Department",
+        "region": "CZ064",
+        "profiles": [
+            {"offers": "Aluminium die casting trials and porosity analysis of castings."},
+            {"offers": "Casting simulation of mould filling for aluminium foundries."},
+        ],
+    }
+    response = client.post("/api/v1/organizations", json=body)
+    assert response.status_code == 201, response.text
+    run = _match(client, profile_id=_profile_id(world, "Ostrava Castings a.s."), min_score=0)
+    names = _names(run)
+    assert names.count("Technical University Foundry Department") == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from matching.catalog import Catalog, Entry, MatchQuery
@@ -136,3 +138,18 @@ def test_a_source_without_needs_is_matched_by_what_it_does() -> None:
     assert results[0].components.need_offer is None
     with_needs = catalog.match(_query())
     assert all(item.components.domain is None for item in with_needs)
+
+
+def test_an_organisation_is_shown_once_by_its_best_profile() -> None:
+    catalog = Catalog(6)
+    # a university with four department profiles that all match the need weakly
+    for profile_id, weight in ((11, 0.55), (12, 0.5), (13, 0.45), (14, 0.4)):
+        catalog.upsert(
+            Entry(profile_id, 500, "research", "CZ", None), {"offers": _mix(0, 4, weight)}
+        )
+    catalog.upsert(Entry(20, 600, "research", "CZ", None), {"offers": _mix(0, 4, 0.35)})
+    catalog.upsert(Entry(30, 700, "research", "CZ", None), {"offers": _axis(5)})
+    query = MatchQuery(target_kind="research", needs=_axis(0), limit=2)
+    assert [r.entry.profile_id for r in catalog.match(query)] == [11, 20]
+    every_profile = catalog.match(replace(query, one_per_organization=False))
+    assert [r.entry.profile_id for r in every_profile] == [11, 12]

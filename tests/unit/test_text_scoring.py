@@ -86,3 +86,12 @@ def test_shared_keywords_match_keywords_and_text_ignoring_accents() -> None:
 def test_no_keywords_on_either_side_gives_no_component() -> None:
     empty = KeywordSet.of([])
     assert shared_keywords(empty, frozenset(), empty, frozenset({"x"})) == ([], None)
+
+
+def test_sentences_split_lists_into_items() -> None:
+    assert sentences("Projects: Laser welding | Casting of aluminium. Topics: robots") == [
+        "Projects: Laser welding",
+        "Casting of aluminium.",
+        "Topics: robots",
+    ]
+    assert sentences("We offer: • welding • casting") == ["We offer:", "welding", "casting"]
