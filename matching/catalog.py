@@ -257,7 +257,8 @@ class Catalog:
             for component, vector, facet in self._directions(query)
         }
         has_terms = bool(self._lexical_query(query))
-        lexical_component = "lexical" if query.needs is not None else "domain_lexical"
+        # needs against offers, or (a source without needs) offers against offers
+        prefix = "" if query.needs is not None else "domain_"
         bounded: list[tuple[float, int, Entry, Components, frozenset[str]]] = []
         for profile_id in candidates:
             entry = self.entries.get(profile_id)
@@ -265,11 +266,13 @@ class Catalog:
                 continue
             concepts, concept_share = shared_concepts(query.concepts, entry.concepts)
             partial = Components(
-                **{lexical_component: lexical.get(profile_id, 0.0) if has_terms else None},
+                **{
+                    f"{prefix}lexical": lexical.get(profile_id, 0.0) if has_terms else None,
+                    f"{prefix}concepts": concept_share,
+                },
                 need_offer=found.get("need_offer", {}).get(profile_id),
                 offer_need=found.get("offer_need", {}).get(profile_id),
                 domain=found.get("domain", {}).get(profile_id),
-                concepts=concept_share,
                 proximity=proximity(query.region, query.country, entry.region, entry.country),
             )
             has_keywords = bool(query.keywords.written or entry.keywords.written)

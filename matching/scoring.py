@@ -14,14 +14,15 @@ Components are raw and comparable across runs (never normalised per run):
   against offers share their field's vocabulary, while a need describes a
   problem in other words than the offer that solves it;
 - ``keywords``: share of both sides' keywords found on the other side;
-- ``concepts``: share of the source's taxonomy concepts (needs, or offers
-  without needs) that the target's offers mention too;
+- ``concepts``: share of the source's taxonomy concepts of its needs that
+  the target's offers mention too; ``domain_concepts`` the same for the
+  offers of a source without needs;
 - ``proximity``: 1 same NUTS 3 region, 0.5 same country, 0 otherwise.
 
 A component is ``None`` when it cannot be computed. The score is the
 *relevance* — the weighted mean of the text components present — plus small
-bonuses for shared keywords and proximity, so a missing bonus never inflates
-the others.
+bonuses for shared keywords, shared concepts and proximity, so a missing
+bonus never inflates the others.
 """
 
 from __future__ import annotations
@@ -49,12 +50,20 @@ RELEVANCE_WEIGHTS: Mapping[str, float] = {
     "offer_need": 0.3,
     "domain": 0.7,
     "lexical": 1.5,
-    "domain_lexical": 1.5,
+    "domain_lexical": 0.75,
 }
 # Below this score a result is more likely noise than a partner (calibrated with
 # queries whose true partner was removed; see docs/quality.md).
-DEFAULT_MIN_SCORE = 0.18
-BONUSES: Mapping[str, float] = {"keywords": 0.10, "concepts": 0.05, "proximity": 0.05}
+DEFAULT_MIN_SCORE = 0.15
+# Shared concepts of a need and an offer weigh nothing: measured, they favour
+# any organisation of the need's field over the specialist that answers it (the
+# concepts are coarser than the need); offers against offers they do help.
+BONUSES: Mapping[str, float] = {
+    "keywords": 0.10,
+    "concepts": 0.0,
+    "domain_concepts": 0.2,
+    "proximity": 0.05,
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class Components:
     domain_lexical: float | None = None
     keywords: float | None = None
     concepts: float | None = None
+    domain_concepts: float | None = None
     proximity: float | None = None
 
     def as_dict(self) -> dict[str, float | None]:
@@ -99,6 +109,7 @@ def combine(
     for name, value in (
         ("keywords", components.keywords),
         ("concepts", components.concepts),
+        ("domain_concepts", components.domain_concepts),
         ("proximity", components.proximity),
     ):
         if value is not None:

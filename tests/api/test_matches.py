@@ -85,9 +85,12 @@ def test_result_explains_itself_with_real_sentences(
         "domain_lexical",
         "keywords",
         "concepts",
+        "domain_concepts",
         "proximity",
     }
-    assert components["domain_lexical"] is None  # the source states needs
+    # the source states needs: its needs meet the offers, never its offers
+    assert components["domain_lexical"] is None
+    assert components["domain_concepts"] is None
     assert 0 < components["lexical"] < 1
     assert components["domain"] is None
     assert explanation["domain"] is None
