@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from matching.embedder import SentenceTransformerEmbedder, embed_facets, length_batches
+from matching.language import english_gloss, glossary
+from service.config import Settings
 
 
 def test_length_batches_group_similar_lengths_longest_first() -> None:
@@ -62,3 +64,23 @@ def test_real_model_gives_the_same_vectors_batched_by_length(
     assert batched.shape == (4, embedder.dimension)
     np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_packaged_model_reads_czech_through_the_glossary(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    czech = "Hledáme partnera pro svařování laserem."
+    assert embedder.czech_glossary
+    assert embedder.model_input(czech) == english_gloss(czech)
+    assert embedder.model_input("Laser welding.") == "Laser welding."
+    assert embedder.model_id.endswith(f"+cs-glossary-{glossary().version}")
+    # a Czech need lands next to its English translation, far from an unrelated text
+    need, translation, unrelated = embedder.encode(
+        [czech, "We seek a partner for laser welding.", "We bake bread and cakes."]
+    )
+    assert need @ translation > 0.8 > need @ unrelated + 0.4
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("auto", None), ("on", True), ("off", False)])
+def test_the_glossary_setting(setting: str, expected: bool | None) -> None:
+    assert Settings(czech_glossary=setting).use_czech_glossary is expected
