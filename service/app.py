@@ -22,6 +22,7 @@ from service.db import make_engine
 from service.engine import MatchEngine
 from service.errors import install_error_handlers
 from service.matches.routes import router as matches_router
+from service.opportunities.routes import router as opportunities_router
 from service.organizations.routes import router as organizations_router
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(health.router)
     app.include_router(organizations_router)
     app.include_router(matches_router)
+    app.include_router(opportunities_router)
     _document_problems_as_problem_json(app)
     return app
 

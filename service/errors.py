@@ -49,6 +49,11 @@ class PreconditionFailed(AppError):
     title = "Precondition Failed"
 
 
+class PreconditionRequired(AppError):
+    status = 428
+    title = "Precondition Required"
+
+
 class InvalidInput(AppError):
     status = 422
     title = "Unprocessable Content"

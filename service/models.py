@@ -6,10 +6,10 @@ a test checks that the migrations and these models agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, Text, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
@@ -168,3 +168,75 @@ class Match(SQLModel, table=True):
     score: float
     components: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     explanation: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Opportunity(SQLModel, table=True):
+    """A lead an advisor follows up: organisations to bring together, in a pipeline."""
+
+    __tablename__ = "opportunity"
+    __table_args__ = (
+        # One active opportunity per set of organisations (closed ones do not count).
+        Index(
+            "uq_opportunity_active_pair",
+            "pair_key",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(max_length=16, index=True)
+    active: bool = Field(default=True)
+    pair_key: str = Field(max_length=200, description="sorted member organisation ids")
+    version: int = Field(default=1)
+    region: str | None = Field(default=None, max_length=5, index=True)
+    owner: str | None = Field(default=None, max_length=100, index=True)
+    due_date: date | None = Field(default=None, index=True)
+    source: str = Field(max_length=16)
+    match_run_id: int | None = Field(default=None, index=True)
+    match_rank: int | None = None
+    score: float | None = None
+    components: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    decline_reason: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class OpportunityMember(SQLModel, table=True):
+    """An organisation of an opportunity, with its name as it was when added."""
+
+    __tablename__ = "opportunity_member"
+    __table_args__ = (UniqueConstraint("opportunity_id", "organization_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    organization_id: int = Field(index=True)
+    profile_id: int | None = None
+    name: str = Field(max_length=300)
+    kind: str = Field(max_length=16)
+    region: str | None = Field(default=None, max_length=5)
+    country: str = Field(max_length=2)
+
+
+class OpportunityEvent(SQLModel, table=True):
+    """Append-only history: every change, note and reassignment (never updated)."""
+
+    __tablename__ = "opportunity_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    at: datetime = _timestamp()
+    actor: str = Field(max_length=100)
+    kind: str = Field(max_length=16, description="created, status, owner, due_date, note")
+    from_value: str | None = Field(default=None, max_length=100)
+    to_value: str | None = Field(default=None, max_length=100)
+    text: str | None = Field(default=None, sa_type=Text)

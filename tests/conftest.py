@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ from service import migrate
 from service.app import create_app
 from service.config import Settings
 from service.models import SQLModel
+from tests.factories import COMPANIES, RESEARCH
 
 PG_URL = os.environ.get("PARTNERMATCH_TEST_DATABASE_URL")
 
@@ -94,3 +96,14 @@ def client(settings: Settings, embedder: SentenceTransformerEmbedder) -> Iterato
     with TestClient(create_app(settings, embedder=embedder)) as test_client:
         wait_ready(test_client)
         yield test_client
+
+
+@pytest.fixture
+def world(client: TestClient) -> dict[str, dict[str, Any]]:
+    """The small data set of tests/factories.py stored through the API, by name."""
+    stored = {}
+    for body in RESEARCH + COMPANIES:
+        response = client.post("/api/v1/organizations", json=body)
+        assert response.status_code == 201, response.text
+        stored[body["name"]] = response.json()
+    return stored

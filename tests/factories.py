@@ -139,3 +139,8 @@ COMPANIES = [
         ],
     },
 ]
+
+
+def profile_id_of(world: dict[str, dict[str, Any]], name: str) -> int:
+    """The first profile id of a stored organisation, by name."""
+    return int(world[name]["profiles"][0]["id"])

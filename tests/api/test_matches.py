@@ -8,24 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.scoring import DEFAULT_MIN_SCORE
-from tests.factories import COMPANIES, RESEARCH
+from tests.factories import profile_id_of
 
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def world(client: TestClient) -> dict[str, dict[str, Any]]:
-    """The small data set stored through the API, by organisation name."""
-    stored = {}
-    for body in RESEARCH + COMPANIES:
-        response = client.post("/api/v1/organizations", json=body)
-        assert response.status_code == 201, response.text
-        stored[body["name"]] = response.json()
-    return stored
-
-
 def _profile_id(world: dict[str, dict[str, Any]], name: str) -> int:
-    return int(world[name]["profiles"][0]["id"])
+    return profile_id_of(world, name)
 
 
 def _match(client: TestClient, **body: Any) -> dict[str, Any]:

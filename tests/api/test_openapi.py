@@ -17,6 +17,12 @@ ENDPOINTS = {
     ("post", "/api/v1/matches"),
     ("get", "/api/v1/match-runs/{run_id}"),
     ("get", "/api/v1/match-runs"),
+    ("post", "/api/v1/opportunities"),
+    ("get", "/api/v1/opportunities"),
+    ("get", "/api/v1/opportunities/{opportunity_id}"),
+    ("patch", "/api/v1/opportunities/{opportunity_id}"),
+    ("post", "/api/v1/opportunities/{opportunity_id}/notes"),
+    ("get", "/api/v1/opportunities/{opportunity_id}/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

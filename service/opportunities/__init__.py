@@ -1,0 +1,1 @@
+"""Opportunities: leads advisors follow up through a pipeline, with their history."""

@@ -1,0 +1,179 @@
+"""HTTP routes for opportunities (thin: parse, call the service, shape)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+
+from schemas.common import Page, Region, problem_responses
+from schemas.limits import DEFAULT_PAGE_SIZE, MAX_ACTOR_CHARS, MAX_ID, MAX_PAGE_SIZE
+from schemas.opportunities import (
+    NoteCreate,
+    OpportunityCreate,
+    OpportunityEventRead,
+    OpportunityRead,
+    OpportunityStatus,
+    OpportunityUpdate,
+)
+from service.db import SessionDep
+from service.errors import PreconditionRequired
+from service.http import IfMatchHeader, decode_cursor, encode_cursor, set_etag
+from service.opportunities import service
+from service.opportunities.repository import OpportunityFilter
+
+router = APIRouter(prefix="/api/v1", tags=["opportunities"])
+
+OpportunityId = Annotated[int, Path(ge=1, le=MAX_ID, description="Opportunity id")]
+ActorHeader = Annotated[
+    str,
+    Header(
+        alias="X-Actor",
+        min_length=1,
+        max_length=MAX_ACTOR_CHARS,
+        description="Who makes the change, as recorded in the history",
+    ),
+]
+DEFAULT_ACTOR = "unknown"
+
+
+@router.post(
+    "/opportunities",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OpportunityRead,
+    responses=problem_responses(404, 409, 413, 422),
+    summary="Open an opportunity",
+)
+def create_opportunity(
+    body: OpportunityCreate,
+    session: SessionDep,
+    response: Response,
+    actor: ActorHeader = DEFAULT_ACTOR,
+) -> OpportunityRead:
+    """From a match result (``match_run_id`` + ``rank``: the run's source and that result's
+    organisation) or from ``profile_ids``. 409, with ``existing``, when the same
+    organisations already have an active opportunity."""
+    created = service.create(session, body, actor)
+    response.headers["Location"] = f"/api/v1/opportunities/{created.id}"
+    set_etag(response, created.version)
+    return created
+
+
+@router.get(
+    "/opportunities",
+    response_model=Page[OpportunityRead],
+    responses=problem_responses(422),
+    summary="The opportunity queue",
+)
+def list_opportunities(
+    session: SessionDep,
+    status_: Annotated[
+        list[OpportunityStatus] | None, Query(alias="status", description="Any of these")
+    ] = None,
+    region: Annotated[Region | None, Query(description="NUTS 3 code")] = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+    organization_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Has this member organisation")
+    ] = None,
+    overdue: Annotated[bool, Query(description="Only active ones past their due date")] = False,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    updated_from: datetime | None = None,
+    updated_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[OpportunityRead]:
+    """Opportunities in id order (oldest first), filtered; ``*_from`` bounds are inclusive,
+    ``*_to`` exclusive."""
+    where = OpportunityFilter(
+        statuses=status_,
+        region=region,
+        owner=owner,
+        organization_id=organization_id,
+        overdue_on=date.today() if overdue else None,
+        created_from=created_from,
+        created_to=created_to,
+        updated_from=updated_from,
+        updated_to=updated_to,
+    )
+    items, last_id = service.list_page(session, where, after_id=decode_cursor(cursor), limit=limit)
+    return Page(items=items, next_cursor=None if last_id is None else encode_cursor(last_id))
+
+
+@router.get(
+    "/opportunities/{opportunity_id}",
+    response_model=OpportunityRead,
+    responses=problem_responses(404),
+    summary="Read an opportunity",
+)
+def read_opportunity(
+    opportunity_id: OpportunityId, session: SessionDep, response: Response
+) -> OpportunityRead:
+    """One opportunity; the ETag carries its version."""
+    found = service.read(session, opportunity_id)
+    set_etag(response, found.version)
+    return found
+
+
+@router.patch(
+    "/opportunities/{opportunity_id}",
+    response_model=OpportunityRead,
+    responses=problem_responses(404, 409, 412, 413, 422, 428),
+    summary="Move, reassign or annotate an opportunity",
+)
+def update_opportunity(
+    opportunity_id: OpportunityId,
+    body: OpportunityUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+    actor: ActorHeader = DEFAULT_ACTOR,
+) -> OpportunityRead:
+    """Needs ``If-Match`` with the version you read (428 without, 412 when stale). A status
+    the pipeline does not allow from the current one gives 409 naming the allowed ones."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "send If-Match with the version you read (its ETag), so no change is overwritten"
+        )
+    updated = service.update(session, opportunity_id, body, if_match, actor)
+    set_etag(response, updated.version)
+    return updated
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OpportunityEventRead,
+    response_model_by_alias=True,
+    responses=problem_responses(404, 413, 422),
+    summary="Add a note",
+)
+def add_note(
+    opportunity_id: OpportunityId,
+    body: NoteCreate,
+    session: SessionDep,
+    actor: ActorHeader = DEFAULT_ACTOR,
+) -> OpportunityEventRead:
+    """A note joins the history; it does not change the opportunity's version."""
+    return service.add_note(session, opportunity_id, body, actor)
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/events",
+    response_model=Page[OpportunityEventRead],
+    response_model_by_alias=True,
+    responses=problem_responses(404, 422),
+    summary="The history of an opportunity",
+)
+def list_events(
+    opportunity_id: OpportunityId,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[OpportunityEventRead]:
+    """Every change, note and reassignment, oldest first (append-only)."""
+    items, last_id = service.events(
+        session, opportunity_id, after_id=decode_cursor(cursor), limit=limit
+    )
+    return Page(items=items, next_cursor=None if last_id is None else encode_cursor(last_id))
