@@ -39,6 +39,7 @@ demo: install
 bench: install
 	$(BIN)/python -m bench.match_latency
 	$(BIN)/python -m bench.embed_throughput
+	$(BIN)/python -m bench.export_memory
 
 quality: install
 	$(BIN)/python -m bench.quality

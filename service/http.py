@@ -62,3 +62,31 @@ def decode_cursor(cursor: str | None) -> int:
     if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         raise invalid
     return after
+
+
+def encode_keyset(sort: str, key: str | None, last_id: int) -> str:
+    """An opaque cursor for the page after the row (``key``, ``last_id``) in ``sort`` order."""
+    payload = json.dumps({"sort": sort, "key": key, "after": last_id})
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_keyset(cursor: str | None, sort: str) -> tuple[str | None, int] | None:
+    """(key, id) a cursor continues after, None for the first page; the cursor must come
+    from a page of the same ``sort``."""
+    if not cursor:
+        return None
+    invalid = InvalidInput(
+        "the cursor is not one this service gave out for this sort order",
+        errors=[{"parameter": "cursor", "in": "query", "detail": "invalid cursor"}],
+    )
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key, after = payload["key"], payload["after"]
+        same_sort = payload["sort"] == sort
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise invalid from exc
+    valid_key = key is None or isinstance(key, str)
+    valid_id = isinstance(after, int) and not isinstance(after, bool) and after >= 0
+    if not (same_sort and valid_key and valid_id):
+        raise invalid
+    return key, after

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from service.models import Opportunity, OpportunityEvent, OpportunityMember
 
@@ -50,11 +51,34 @@ def members_of(session: Session, ids: Sequence[int]) -> dict[int, list[Opportuni
     return found
 
 
-def list_page(
-    session: Session, where: OpportunityFilter, *, after_id: int, limit: int
-) -> list[Opportunity]:
-    """One page of the queue in id order, after ``after_id``."""
-    statement = select(Opportunity).where(col(Opportunity.id) > after_id)
+SORTS = ("id", "created_at", "updated_at", "due_date")
+_NO_DUE_DATE = date(9999, 12, 31)  # sorts after every real due date
+
+
+def sort_key(name: str) -> ColumnElement[Any]:
+    """The column expression a queue sorts by (``name`` without its ``-``)."""
+    if name == "due_date":
+        return func.coalesce(col(Opportunity.due_date), _NO_DUE_DATE)
+    return col(getattr(Opportunity, name))
+
+
+def key_of(opportunity: Opportunity, name: str) -> str | None:
+    """The cursor key of a row in ``name`` order (None for id order)."""
+    if name == "id":
+        return None
+    if name == "due_date":
+        return (opportunity.due_date or _NO_DUE_DATE).isoformat()
+    return str(getattr(opportunity, name).isoformat())
+
+
+def _parse_key(name: str, key: str | None) -> Any:
+    if name == "due_date":
+        return date.fromisoformat(key or "")
+    return datetime.fromisoformat(key or "")
+
+
+def _filtered(where: OpportunityFilter) -> SelectOfScalar[Opportunity]:
+    statement = select(Opportunity)
     if where.statuses:
         statement = statement.where(col(Opportunity.status).in_(where.statuses))
     if where.region is not None:
@@ -80,7 +104,37 @@ def list_page(
             statement = statement.where(col(column) >= low)
         if high is not None:
             statement = statement.where(col(column) < high)
-    return list(session.exec(statement.order_by(col(Opportunity.id)).limit(limit)))
+    return statement
+
+
+def list_page(
+    session: Session,
+    where: OpportunityFilter,
+    *,
+    sort: str = "id",
+    after: tuple[str | None, int] | None = None,
+    limit: int,
+) -> list[Opportunity]:
+    """One page of the queue in ``sort`` order (``-`` for descending; ties by id in the
+    same direction), after the row (key, id) of the previous page."""
+    name = sort.lstrip("-")
+    descending = sort.startswith("-")
+    key = sort_key(name)
+    identity = col(Opportunity.id)
+    statement = _filtered(where)
+    if after is not None:
+        last_key, last_id = after
+        if name == "id":
+            statement = statement.where(identity < last_id if descending else identity > last_id)
+        else:
+            value = _parse_key(name, last_key)
+            beyond = key < value if descending else key > value
+            next_id = identity < last_id if descending else identity > last_id
+            statement = statement.where(or_(beyond, and_(key == value, next_id)))
+    order = (key.desc(), identity.desc()) if descending else (key.asc(), identity.asc())
+    if name == "id":
+        order = order[1:]
+    return list(session.exec(statement.order_by(*order).limit(limit)))
 
 
 def update_if_version(

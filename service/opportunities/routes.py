@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from schemas.common import Page, Region, problem_responses
-from schemas.limits import DEFAULT_PAGE_SIZE, MAX_ACTOR_CHARS, MAX_ID, MAX_PAGE_SIZE
+from schemas.limits import (
+    DEFAULT_PAGE_SIZE,
+    MAX_ACTOR_CHARS,
+    MAX_ID,
+    MAX_OWNER_CHARS,
+    MAX_PAGE_SIZE,
+)
 from schemas.opportunities import (
     NoteCreate,
     OpportunityCreate,
@@ -19,7 +29,14 @@ from schemas.opportunities import (
 )
 from service.db import SessionDep
 from service.errors import PreconditionRequired
-from service.http import IfMatchHeader, decode_cursor, encode_cursor, set_etag
+from service.http import (
+    IfMatchHeader,
+    decode_cursor,
+    decode_keyset,
+    encode_cursor,
+    encode_keyset,
+    set_etag,
+)
 from service.opportunities import service
 from service.opportunities.repository import OpportunityFilter
 
@@ -60,33 +77,23 @@ def create_opportunity(
     return created
 
 
-@router.get(
-    "/opportunities",
-    response_model=Page[OpportunityRead],
-    responses=problem_responses(422),
-    summary="The opportunity queue",
-)
-def list_opportunities(
-    session: SessionDep,
+def queue_filter(
     status_: Annotated[
         list[OpportunityStatus] | None, Query(alias="status", description="Any of these")
     ] = None,
     region: Annotated[Region | None, Query(description="NUTS 3 code")] = None,
-    owner: Annotated[str | None, Query(max_length=100)] = None,
+    owner: Annotated[str | None, Query(max_length=MAX_OWNER_CHARS)] = None,
     organization_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Has this member organisation")
     ] = None,
     overdue: Annotated[bool, Query(description="Only active ones past their due date")] = False,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    updated_from: datetime | None = None,
-    updated_to: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[OpportunityRead]:
-    """Opportunities in id order (oldest first), filtered; ``*_from`` bounds are inclusive,
-    ``*_to`` exclusive."""
-    where = OpportunityFilter(
+    created_from: Annotated[datetime | None, Query(description="inclusive")] = None,
+    created_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+    updated_from: Annotated[datetime | None, Query(description="inclusive")] = None,
+    updated_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+) -> OpportunityFilter:
+    """The queue's filters, shared by the list and the export."""
+    return OpportunityFilter(
         statuses=status_,
         region=region,
         owner=owner,
@@ -97,8 +104,132 @@ def list_opportunities(
         updated_from=updated_from,
         updated_to=updated_to,
     )
-    items, last_id = service.list_page(session, where, after_id=decode_cursor(cursor), limit=limit)
-    return Page(items=items, next_cursor=None if last_id is None else encode_cursor(last_id))
+
+
+QueueFilter = Annotated[OpportunityFilter, Depends(queue_filter)]
+SortOrder = Annotated[
+    Literal[
+        "id",
+        "-id",
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
+        "due_date",
+        "-due_date",
+    ],
+    Query(description="Order; '-' for descending; ties by id. No due date sorts last."),
+]
+
+
+@router.get(
+    "/opportunities",
+    response_model=Page[OpportunityRead],
+    responses=problem_responses(422),
+    summary="The opportunity queue",
+)
+def list_opportunities(
+    session: SessionDep,
+    where: QueueFilter,
+    sort: SortOrder = "id",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[OpportunityRead]:
+    """Opportunities filtered and sorted; pass ``next_cursor`` back as ``cursor`` (with the
+    same filters and sort) for the next page."""
+    items, last = service.list_page(
+        session, where, sort=sort, after=decode_keyset(cursor, sort), limit=limit
+    )
+    next_cursor = None if last is None else encode_keyset(sort, *last)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "status",
+    "region",
+    "owner",
+    "due_date",
+    "overdue",
+    "source",
+    "score",
+    "decline_reason",
+    "members",
+    "member_organization_ids",
+    "match_run_id",
+    "match_rank",
+    "created_at",
+    "updated_at",
+)
+
+
+def _csv_row(item: OpportunityRead) -> list[object]:
+    return [
+        item.id,
+        item.status,
+        item.region or "",
+        item.owner or "",
+        item.due_date or "",
+        item.overdue,
+        item.source,
+        "" if item.score is None else item.score,
+        item.decline_reason or "",
+        " | ".join(m.name for m in item.members),
+        " ".join(str(m.organization_id) for m in item.members),
+        item.match_run_id or "",
+        item.match_rank or "",
+        item.created_at.isoformat(),
+        item.updated_at.isoformat(),
+    ]
+
+
+def _csv_lines(items: Iterator[OpportunityRead]) -> Iterator[str]:
+    """CSV text, a line at a time, starting with a byte-order mark for Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    yield "\ufeff" + buffer.getvalue()
+    for item in items:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(_csv_row(item))
+        yield buffer.getvalue()
+
+
+def _json_lines(items: Iterator[OpportunityRead]) -> Iterator[str]:
+    for item in items:
+        yield item.model_dump_json() + "\n"
+
+
+@router.get(
+    "/opportunities/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}, "application/x-ndjson": {}}},
+        **problem_responses(422),
+    },
+    summary="Export the queue as CSV or JSON Lines",
+)
+def export_opportunities(
+    request: Request,
+    where: QueueFilter,
+    format_: Annotated[Literal["csv", "jsonl"], Query(alias="format")] = "csv",
+    sort: SortOrder = "id",
+) -> StreamingResponse:
+    """The same selection as the list, every page of it, streamed: CSV in UTF-8 with a
+    byte-order mark (Excel shows Czech names right), or one JSON object per line."""
+    rows = service.export_rows(request.app.state.db_engine, where, sort=sort)
+    if format_ == "csv":
+        return StreamingResponse(
+            _csv_lines(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="opportunities.csv"'},
+        )
+    return StreamingResponse(
+        _json_lines(rows),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="opportunities.jsonl"'},
+    )
 
 
 @router.get(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -199,14 +201,36 @@ def read(session: Session, opportunity_id: int) -> OpportunityRead:
 
 
 def list_page(
-    session: Session, where: OpportunityFilter, *, after_id: int, limit: int
-) -> tuple[list[OpportunityRead], int | None]:
-    """A page of the queue and the id to continue after (None at the end)."""
-    rows = repository.list_page(session, where, after_id=after_id, limit=limit + 1)
+    session: Session,
+    where: OpportunityFilter,
+    *,
+    sort: str,
+    after: tuple[str | None, int] | None,
+    limit: int,
+) -> tuple[list[OpportunityRead], tuple[str | None, int] | None]:
+    """A page of the queue and the (key, id) to continue after (None at the end)."""
+    rows = repository.list_page(session, where, sort=sort, after=after, limit=limit + 1)
     page = rows[:limit]
     members = repository.members_of(session, [row.id for row in page if row.id])
     items = [to_read(row, members[row.id or 0]) for row in page]
-    return items, (page[-1].id if len(rows) > limit and page else None)
+    if len(rows) <= limit or not page:
+        return items, None
+    last = page[-1]
+    return items, (repository.key_of(last, sort.lstrip("-")), last.id or 0)
+
+
+def export_rows(
+    engine: Engine, where: OpportunityFilter, *, sort: str, batch: int = 1_000
+) -> Iterator[OpportunityRead]:
+    """Every opportunity of the selection, fetched ``batch`` at a time in its own
+    session, so an export of any size holds one batch in memory."""
+    after: tuple[str | None, int] | None = None
+    while True:
+        with Session(engine) as session:
+            items, after = list_page(session, where, sort=sort, after=after, limit=batch)
+        yield from items
+        if after is None:
+            return
 
 
 def _events_of_update(

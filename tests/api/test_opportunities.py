@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import threading
 from datetime import date, timedelta
 from typing import Any
@@ -330,3 +333,72 @@ def test_unknown_opportunity_gives_404(client: TestClient) -> None:
     ):
         assert response.status_code == 404
         assert response.headers["content-type"] == PROBLEM
+
+
+def test_the_queue_sorts_and_pages_in_that_order(client: TestClient, world: World) -> None:
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    later = (date.today() + timedelta(days=30)).isoformat()
+    a = _pair(
+        client, world, "Ostrava Castings a.s.", "Institute of Foundry Research", due_date=later
+    )
+    b = _pair(client, world, "Ostrava Castings a.s.", "Centre for Machine Vision")
+    c = _pair(client, world, "Mlékárna Vzor s.r.o.", "Food Microbiology Laboratory", due_date=soon)
+    d = _pair(client, world, "Zlín Plastics s.r.o.", "Polymer Processing Institute", due_date=soon)
+    _patch(client, a, owner="eva")  # a becomes the most recently updated
+
+    def walk(sort: str, limit: int) -> list[int]:
+        found: list[int] = []
+        params: dict[str, Any] = {"sort": sort, "limit": limit}
+        while True:
+            page = client.get("/api/v1/opportunities", params=params).json()
+            found += [item["id"] for item in page["items"]]
+            if page["next_cursor"] is None:
+                return found
+            params["cursor"] = page["next_cursor"]
+
+    ids = [a["id"], b["id"], c["id"], d["id"]]
+    for limit in (1, 3, 10):
+        assert walk("id", limit) == ids
+        assert walk("-id", limit) == ids[::-1]
+        assert walk("due_date", limit) == [c["id"], d["id"], a["id"], b["id"]]  # none last
+        assert walk("-due_date", limit) == [b["id"], a["id"], d["id"], c["id"]]
+        assert walk("-updated_at", limit) == [a["id"], d["id"], c["id"], b["id"]]
+        assert walk("created_at", limit) == ids
+    first = client.get("/api/v1/opportunities", params={"sort": "due_date", "limit": 1}).json()
+    other_order = client.get(
+        "/api/v1/opportunities", params={"sort": "-id", "cursor": first["next_cursor"]}
+    )
+    assert other_order.status_code == 422
+    assert client.get("/api/v1/opportunities", params={"sort": "owner"}).status_code == 422
+
+
+def test_export_gives_the_same_selection_as_csv_and_json_lines(
+    client: TestClient, world: World
+) -> None:
+    a = _pair(
+        client, world, "Mlékárna Vzor s.r.o.", "Food Microbiology Laboratory", owner="Šárka Říhová"
+    )
+    _pair(client, world, "Ostrava Castings a.s.", "Centre for Machine Vision")
+    c = _pair(
+        client, world, "Zlín Plastics s.r.o.", "Polymer Processing Institute", owner="Šárka Říhová"
+    )
+    params = {"owner": "Šárka Říhová", "sort": "-id"}
+
+    response = client.get("/api/v1/opportunities/export", params={**params, "format": "csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [int(row["id"]) for row in rows] == [c["id"], a["id"]]
+    assert rows[1]["members"] == "Mlékárna Vzor s.r.o. | Food Microbiology Laboratory"
+    assert rows[1]["owner"] == "Šárka Říhová"
+    assert rows[1]["status"] == "new"
+
+    lines = client.get("/api/v1/opportunities/export", params={**params, "format": "jsonl"})
+    assert lines.headers["content-type"] == "application/x-ndjson"
+    exported = [json.loads(line) for line in lines.text.splitlines()]
+    listed = client.get("/api/v1/opportunities", params=params).json()["items"]
+    assert exported == listed
+    bad = client.get("/api/v1/opportunities/export", params={"format": "xlsx"})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == PROBLEM
