@@ -7,14 +7,17 @@ import json
 import logging
 from collections.abc import Iterator
 from importlib import resources
+from typing import Any
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 from sqlmodel import Session, select
 
 from matching.embedder import SentenceTransformerEmbedder
 from schemas.organizations import OrganizationCreate
+from service import feedback as feedback_report
 from service import migrate, vector_store
 from service.config import Settings
 from service.db import make_engine
@@ -112,3 +115,61 @@ def demo() -> None:
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("eval")
+def eval_command(
+    feedback: bool = typer.Option(
+        False,
+        "--feedback",
+        help="Precision of suggestions against the outcomes advisors recorded",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Evaluate match quality: against recorded outcomes (--feedback); the labelled
+    benchmarks are `python -m bench.quality`."""
+    if not feedback:
+        console.print(
+            "give --feedback to measure suggestions against recorded outcomes; the labelled "
+            "benchmarks run with `python -m bench.quality`"
+        )
+        raise typer.Exit(2)
+    settings = Settings()
+    _prepared(settings)
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(db_engine) as session:
+            report = feedback_report.report(feedback_report.outcomes(session))
+    finally:
+        db_engine.dispose()
+    if as_json:
+        console.print_json(json.dumps(report))
+        return
+    _print_feedback(report)
+
+
+def _print_feedback(report: dict[str, Any]) -> None:
+    if not report["decided"]:
+        console.print("no decided opportunities from matches yet (won or declined)")
+        return
+    console.print(
+        f"{report['decided']} decided opportunities from matches: {report['won']} won, "
+        f"{report['declined']} declined; precision {report['precision']:.3f}"
+    )
+    for title, key in (("rank", "by_rank"), ("score", "by_score")):
+        table = Table(title=f"by {title}")
+        for column in (title, "decided", "won", "declined", "precision"):
+            table.add_column(column, justify="right")
+        for row in report[key]:
+            table.add_row(
+                row["band"],
+                *(str(row[c]) for c in ("decided", "won", "declined")),
+                f"{row['precision']:.3f}",
+            )
+        console.print(table)
+    table = Table(title="mean score components")
+    for column in ("component", "won", "declined"):
+        table.add_column(column, justify="right")
+    for name, means in report["components"].items():
+        table.add_row(name, *("-" if v is None else f"{v:.3f}" for v in means.values()))
+    console.print(table)

@@ -107,3 +107,11 @@ def world(client: TestClient) -> dict[str, dict[str, Any]]:
         assert response.status_code == 201, response.text
         stored[body["name"]] = response.json()
     return stored
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the command line at this test's database and a data folder of its own."""
+    monkeypatch.setenv("PARTNERMATCH_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("PARTNERMATCH_DATABASE_URL", database_url)
+    return Settings()

@@ -15,14 +15,6 @@ from service.config import Settings
 from tests.conftest import wait_ready
 
 
-@pytest.fixture
-def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Point the CLI at this test's database and data folder."""
-    monkeypatch.setenv("PARTNERMATCH_DATA_DIR", str(tmp_path / "cli-data"))
-    monkeypatch.setenv("PARTNERMATCH_DATABASE_URL", database_url)
-    return Settings()
-
-
 def test_migrate_creates_an_empty_sqlite_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
