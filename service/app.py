@@ -24,6 +24,7 @@ from service.errors import install_error_handlers
 from service.matches.routes import router as matches_router
 from service.opportunities.routes import router as opportunities_router
 from service.organizations.routes import router as organizations_router
+from service.stats.routes import router as stats_router
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(organizations_router)
     app.include_router(matches_router)
     app.include_router(opportunities_router)
+    app.include_router(stats_router)
     _document_problems_as_problem_json(app)
     return app
 

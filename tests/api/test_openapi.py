@@ -23,6 +23,9 @@ ENDPOINTS = {
     ("patch", "/api/v1/opportunities/{opportunity_id}"),
     ("post", "/api/v1/opportunities/{opportunity_id}/notes"),
     ("get", "/api/v1/opportunities/{opportunity_id}/events"),
+    ("get", "/api/v1/opportunities/export"),
+    ("get", "/api/v1/stats/regions"),
+    ("get", "/api/v1/stats/regions/{code}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

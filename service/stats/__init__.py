@@ -1,0 +1,1 @@
+"""Region figures: organisations, matching and the opportunity pipeline per NUTS 3 region."""
