@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "COMPETITION_ONSET",
     "COMPETITION_SIMILARITY",
     "WEIGHTS",
     "AllianceQuery",
@@ -33,12 +34,16 @@ __all__ = [
 
 Vector = npt.NDArray[np.float32]
 
-# Offers this close are the same thing: the two firms compete (chosen on
-# bench/data/alliances: 0.8 let 66 % of candidates pair competitors, 0.5 29 %).
-COMPETITION_SIMILARITY = 0.5
+# Offers this close are the same thing: the two firms compete and are never in
+# one group. Between COMPETITION_ONSET and it, the no_competition component
+# falls from 1 to 0 (firms of one field resemble each other without competing).
+COMPETITION_SIMILARITY = 0.8
+COMPETITION_ONSET = 0.5
+# Weights measured on bench/data/alliances (docs/benchmarks.md).
 WEIGHTS: Mapping[str, float] = {
     "complementarity": 0.5,
-    "cohesion": 0.3,
+    "cohesion": 0.1,
+    "no_competition": 0.2,
     "market": 0.1,
     "proximity": 0.1,
 }
@@ -71,6 +76,7 @@ class AllianceQuery:
     max_shared: float = 0.5  # two candidates share at most this share of members
     weights: Mapping[str, float] = field(default_factory=lambda: dict(WEIGHTS))
     competition_similarity: float = COMPETITION_SIMILARITY
+    competition_onset: float = COMPETITION_ONSET
 
 
 @dataclass(frozen=True)
@@ -141,11 +147,14 @@ class _Local:
 def _score(
     group: Sequence[int], local: _Local, query: AllianceQuery
 ) -> tuple[float, dict[str, float]] | None:
-    """Score of a group of neighbourhood positions; None when two members compete."""
+    """Score of a group of neighbourhood positions; None when two members compete or
+    belong to one organisation."""
     same_field = local.same_field
     pairs = list(combinations(group, 2))
     if any(same_field[a][b] >= query.competition_similarity for a, b in pairs):
         return None
+    if len({local.firms[i].organization_id for i in group}) < len(group):
+        return None  # two profiles of one organisation are not two partners
     # Each member's needs, met by the best offer among the others (members without
     # needs do not count here).
     met = [
@@ -156,9 +165,12 @@ def _score(
     _, market_share = _joint_market([local.firms[i] for i in group], query.market)
     regions = local.regions
     same_region = [regions[a] is not None and regions[a] == regions[b] for a, b in pairs]
+    closest = max(same_field[a][b] for a, b in pairs)
+    span = max(query.competition_similarity - query.competition_onset, 1e-9)
     components = {
         "complementarity": sum(met) / len(met) if met else 0.0,
         "cohesion": sum(same_field[a][b] for a, b in pairs) / len(pairs),
+        "no_competition": 1.0 - min(max((closest - query.competition_onset) / span, 0.0), 1.0),
         "market": market_share,
         "proximity": sum(same_region) / len(pairs),
     }

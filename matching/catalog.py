@@ -146,6 +146,20 @@ class Catalog:
             )
         return found
 
+    def profiles_of_kind(
+        self, kind: str, regions: frozenset[str] | None = None
+    ) -> list[tuple[Entry, Vector, Vector | None]]:
+        """(entry, offers vector, needs vector or None) of every profile of ``kind`` with
+        offers, in profile id order, only in ``regions`` when given."""
+        ids = sorted(
+            profile_id
+            for profile_id, entry in self.entries.items()
+            if entry.kind == kind and (regions is None or entry.region in regions)
+        )
+        offers = self.indexes[f"{kind}:offers"].vectors(ids)
+        needs = self.indexes[f"{kind}:needs"].vectors(ids)
+        return [(self.entries[i], offers[i], needs.get(i)) for i in ids if i in offers]
+
     def remove(self, profile_id: int) -> None:
         """Forget a profile; unknown ids are ignored."""
         entry = self.entries.pop(profile_id, None)

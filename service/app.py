@@ -16,6 +16,7 @@ from sqlmodel import Session
 from matching.embedder import Embedder, SentenceTransformerEmbedder
 from schemas.limits import MAX_BODY_BYTES
 from service import health
+from service.alliances.routes import router as alliances_router
 from service.body_limit import BodySizeLimit
 from service.config import Settings
 from service.db import make_engine
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(matches_router)
     app.include_router(opportunities_router)
     app.include_router(stats_router)
+    app.include_router(alliances_router)
     _document_problems_as_problem_json(app)
     return app
 

@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from matching.catalog import Catalog, MatchQuery, Scored, Vector
+from matching.catalog import Catalog, Entry, MatchQuery, Scored, Vector
 from matching.embedder import Embedder, FacetEmbedding, embed_facets
 from matching.index import SnapshotError, read_snapshot, write_snapshot
 from service import vector_store
@@ -176,6 +176,13 @@ class MatchEngine:
         """Ranked results and the index version (change sequence) they come from."""
         with self._lock:
             return self.catalog.match(query), self.seq
+
+    def profiles_of_kind(
+        self, kind: str, regions: frozenset[str] | None = None
+    ) -> list[tuple[Entry, Vector, Vector | None]]:
+        """Indexed profiles of one kind with their offers and needs vectors."""
+        with self._lock:
+            return self.catalog.profiles_of_kind(kind, regions)
 
     def profile_vectors(self, profile_id: int) -> dict[str, Vector]:
         """The indexed facet vectors of one profile (empty if not indexed)."""

@@ -240,3 +240,15 @@ class OpportunityEvent(SQLModel, table=True):
     from_value: str | None = Field(default=None, max_length=100)
     to_value: str | None = Field(default=None, max_length=100)
     text: str | None = Field(default=None, sa_type=Text)
+
+
+class AllianceRun(SQLModel, table=True):
+    """One alliance request and the candidate groups it returned (immutable)."""
+
+    __tablename__ = "alliance_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _timestamp()
+    request: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    model_id: str = Field(max_length=500)
+    candidates: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))

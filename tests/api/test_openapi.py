@@ -25,6 +25,8 @@ ENDPOINTS = {
     ("get", "/api/v1/opportunities/{opportunity_id}/events"),
     ("get", "/api/v1/opportunities/export"),
     ("get", "/api/v1/stats/regions"),
+    ("post", "/api/v1/alliances"),
+    ("get", "/api/v1/alliance-runs/{run_id}"),
     ("get", "/api/v1/stats/regions/{code}"),
     ("get", "/healthz"),
     ("get", "/readyz"),

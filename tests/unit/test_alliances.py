@@ -55,6 +55,7 @@ def test_the_chain_is_found_around_its_seed_without_competitors() -> None:
     assert set(best.members) == {PUMPS, CONTROLS, MEMBRANES, CONTRACTOR}
     assert best.market == "SA"
     assert best.components["market"] == 1.0
+    assert best.components["no_competition"] == 1.0  # different roles: far apart offers
     assert best.meets[CONTRACTOR] == MEMBRANES  # its offers meet the membrane maker's needs
     for candidate in candidates:
         assert not {PUMPS, 5} <= set(candidate.members), "two pump makers in one group"
@@ -74,7 +75,10 @@ def test_candidates_share_at_most_half_their_members() -> None:
 def test_competitors_may_be_allowed_by_a_looser_threshold() -> None:
     strict = find_alliances(POOL, AllianceQuery(seed=PUMPS, size_max=5, limit=20))
     loose = find_alliances(
-        POOL, AllianceQuery(seed=PUMPS, size_max=5, limit=20, competition_similarity=1.01)
+        POOL,
+        AllianceQuery(
+            seed=PUMPS, size_max=5, limit=20, competition_similarity=1.01, competition_onset=1.01
+        ),
     )
     assert not any({PUMPS, 5} <= set(c.members) for c in strict)
     assert any({PUMPS, 5} <= set(c.members) for c in loose)
@@ -87,3 +91,17 @@ def test_results_are_deterministic_and_bounded() -> None:
     assert find_alliances(POOL[:2], AllianceQuery()) == []
     with pytest.raises(ValueError, match="seed 999"):
         find_alliances(POOL, AllianceQuery(seed=999))
+
+
+def test_two_profiles_of_one_organisation_are_never_two_members() -> None:
+    second_profile = Firm(
+        key=99,
+        organization_id=POOL[1].organization_id,
+        offers=POOL[2].offers,
+        needs=POOL[2].needs,
+        markets=frozenset({"SA"}),
+        region="CZ064",
+    )
+    candidates = find_alliances([*POOL, second_profile], AllianceQuery(seed=PUMPS, limit=20))
+    for candidate in candidates:
+        assert not {CONTROLS, 99} <= set(candidate.members)

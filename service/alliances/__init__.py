@@ -1,0 +1,1 @@
+"""Export alliance candidates: groups of firms that together serve a market."""
