@@ -8,7 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from schemas.common import Id, LongText, Region, StrictModel
-from schemas.limits import MAX_MATCH_LIMIT, MAX_OPPORTUNITY_MEMBERS, MAX_OWNER_CHARS
+from schemas.limits import (
+    MAX_ALLIANCE_CANDIDATES,
+    MAX_MATCH_LIMIT,
+    MAX_OPPORTUNITY_MEMBERS,
+    MAX_OWNER_CHARS,
+)
 from schemas.organizations import OrganizationKind
 
 OpportunityStatus = Literal[
@@ -47,10 +52,19 @@ def allowed_moves(status: str) -> list[str]:
 
 
 class OpportunityCreate(StrictModel):
-    """Open an opportunity from a match result, or pair profiles by hand."""
+    """Open an opportunity from a match result, from an alliance candidate, or pair
+    profiles by hand."""
 
     match_run_id: Id | None = Field(default=None, description="A stored match run …")
     rank: int | None = Field(default=None, ge=1, le=MAX_MATCH_LIMIT, description="… and its result")
+    alliance_run_id: Id | None = Field(default=None, description="Or: a stored alliance run …")
+    candidate: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ALLIANCE_CANDIDATES,
+        description="… and its candidate group (1 = first); members: the group and its "
+        "research partner, if the run added one",
+    )
     profile_ids: list[Id] | None = Field(
         default=None,
         min_length=2,
@@ -69,10 +83,16 @@ class OpportunityCreate(StrictModel):
     @model_validator(mode="after")
     def _one_source(self) -> OpportunityCreate:
         from_match = self.match_run_id is not None or self.rank is not None
-        if from_match == (self.profile_ids is not None):
-            raise ValueError("give either 'match_run_id' with 'rank', or 'profile_ids'")
+        from_alliance = self.alliance_run_id is not None or self.candidate is not None
+        if from_match + from_alliance + (self.profile_ids is not None) != 1:
+            raise ValueError(
+                "give one of: 'match_run_id' with 'rank', 'alliance_run_id' with 'candidate', "
+                "or 'profile_ids'"
+            )
         if from_match and (self.match_run_id is None or self.rank is None):
             raise ValueError("'match_run_id' and 'rank' go together")
+        if from_alliance and (self.alliance_run_id is None or self.candidate is None):
+            raise ValueError("'alliance_run_id' and 'candidate' go together")
         return self
 
 

@@ -24,6 +24,7 @@ from service.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from service.http import check_if_match
 from service.matches import repository as matches
 from service.models import (
+    AllianceRun,
     Opportunity,
     OpportunityEvent,
     OpportunityMember,
@@ -97,6 +98,32 @@ def _members_from_match(
     return [(source, run.profile_id), (target, result.profile_id)], origin
 
 
+def _members_from_alliance(
+    session: Session, run_id: int, candidate: int
+) -> tuple[list[tuple[Organization, int | None]], dict[str, Any]]:
+    run = session.get(AllianceRun, run_id)
+    if run is None:
+        raise NotFound(f"alliance run {run_id} does not exist")
+    if candidate > len(run.candidates):
+        raise InvalidInput.at("#/candidate", f"alliance run {run_id} has no candidate {candidate}")
+    group = run.candidates[candidate - 1]
+    people = [*group["members"], *([group["research"]] if group.get("research") else [])]
+    members: list[tuple[Organization, int | None]] = []
+    for person in people:
+        organization = session.get(Organization, person["organization"]["id"])
+        if organization is None:
+            raise Conflict(
+                f"an organisation of alliance run {run_id} candidate {candidate} no longer exists"
+            )
+        members.append((organization, person["profile_id"]))
+    origin = {
+        "source": "alliance",
+        "score": group["score"],
+        "components": group["components"],
+    }
+    return members, origin
+
+
 def _members_from_profiles(
     session: Session, profile_ids: list[int]
 ) -> list[tuple[Organization, int | None]]:
@@ -128,6 +155,8 @@ def create(session: Session, body: OpportunityCreate, actor: str) -> Opportunity
     active one."""
     if body.match_run_id is not None and body.rank is not None:
         members, origin = _members_from_match(session, body.match_run_id, body.rank)
+    elif body.alliance_run_id is not None and body.candidate is not None:
+        members, origin = _members_from_alliance(session, body.alliance_run_id, body.candidate)
     else:
         assert body.profile_ids is not None
         members, origin = _members_from_profiles(session, body.profile_ids), {"source": "manual"}

@@ -161,3 +161,31 @@ def test_the_seed_must_be_a_firm(client: TestClient, firms: dict[str, int]) -> N
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "#/seed_profile_id"
+
+
+def test_an_opportunity_opens_from_a_candidate_group(
+    client: TestClient, firms: dict[str, int]
+) -> None:
+    pump = firms["Hydropump Brno s.r.o."]
+    run = _run(client, market="SA", seed_profile_id=pump, size_max=4, include_research=True)
+    group = run["candidates"][0]
+    body = {"alliance_run_id": run["run_id"], "candidate": 1, "owner": "eva"}
+    response = client.post("/api/v1/opportunities", json=body)
+    assert response.status_code == 201, response.text
+    opened = response.json()
+    expected = [m["organization"]["name"] for m in [*group["members"], group["research"]]]
+    assert [m["name"] for m in opened["members"]] == expected
+    assert (opened["source"], opened["score"]) == ("alliance", group["score"])
+    assert opened["components"] == group["components"]
+    assert opened["region"] == "CZ064"  # the first company's
+    again = client.post("/api/v1/opportunities", json=body)
+    assert again.status_code == 409
+    assert again.json()["existing"] == f"/api/v1/opportunities/{opened['id']}"
+    missing = {"alliance_run_id": run["run_id"], "candidate": 20}
+    wrong = client.post("/api/v1/opportunities", json=missing)
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["pointer"] == "#/candidate"
+    unknown = {"alliance_run_id": 4242, "candidate": 1}
+    assert client.post("/api/v1/opportunities", json=unknown).status_code == 404
+    half = client.post("/api/v1/opportunities", json={"alliance_run_id": run["run_id"]})
+    assert half.status_code == 422
