@@ -66,11 +66,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=COMPETITION_SIMILARITY,
         help="offers at least this similar compete (shipped: %(default)s)",
     )
+    parser.add_argument(
+        "--chains",
+        choices=("all", "odd", "even"),
+        default="all",
+        help="odd-numbered chains to tune on, even-numbered ones to check",
+    )
     args = parser.parse_args(argv)
     rows = _read(args.data / "firms.jsonl")
     chains = [
         Chain(c["id"], c["market"], tuple(c["members"])) for c in _read(args.data / "chains.jsonl")
     ]
+    if args.chains != "all":
+        remainder = 1 if args.chains == "odd" else 0
+        chains = [chain for chain in chains if int(chain.key.lstrip("c")) % 2 == remainder]
     embedder = SentenceTransformerEmbedder()
     offers = cache.facets(embedder, [row["offers"] for row in rows])
     with_needs = [i for i, row in enumerate(rows) if row.get("needs")]
