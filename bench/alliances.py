@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help="odd-numbered chains to tune on, even-numbered ones to check",
     )
+    parser.add_argument(
+        "--no-nace", dest="nace", action="store_false", help="ignore the firms' CZ-NACE codes"
+    )
     args = parser.parse_args(argv)
     rows = _read(args.data / "firms.jsonl")
     chains = [
@@ -95,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             needs=needs[i].vector if i in needs else None,
             markets=frozenset(row.get("markets", ())),
             region=row.get("region"),
+            activities=frozenset([row["nace"]]) if args.nace and row.get("nace") else frozenset(),
         )
         for i, row in enumerate(rows)
     ]

@@ -35,8 +35,9 @@ __all__ = [
 Vector = npt.NDArray[np.float32]
 
 # Offers this close are the same thing: the two firms compete and are never in
-# one group. Between COMPETITION_ONSET and it, the no_competition component
-# falls from 1 to 0 (firms of one field resemble each other without competing).
+# one group, nor are two firms whose main activity is the same CZ-NACE class.
+# Between COMPETITION_ONSET and it, the no_competition component falls from 1
+# to 0 (firms of one field resemble each other without competing).
 COMPETITION_SIMILARITY = 0.8
 COMPETITION_ONSET = 0.5
 # Weights measured on bench/data/alliances (docs/benchmarks.md).
@@ -62,6 +63,7 @@ class Firm:
     needs: Vector | None = None
     markets: frozenset[str] = frozenset()
     region: str | None = None
+    activities: frozenset[str] = frozenset()  # its main CZ-NACE class, if known
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,12 @@ def _score(
     belong to one organisation."""
     same_field = local.same_field
     pairs = list(combinations(group, 2))
-    if any(same_field[a][b] >= query.competition_similarity for a, b in pairs):
+    firms = local.firms
+    if any(
+        same_field[a][b] >= query.competition_similarity
+        or (firms[a].activities & firms[b].activities)
+        for a, b in pairs
+    ):
         return None
     if len({local.firms[i].organization_id for i in group}) < len(group):
         return None  # two profiles of one organisation are not two partners

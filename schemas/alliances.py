@@ -68,7 +68,8 @@ class AllianceCandidate(BaseModel):
         "(same broad field), no_competition (1 when no two members' offers are alike, falling "
         "to 0 as they near the same thing), market (share of members targeting it), "
         "proximity (share of member pairs in one region); firms whose offers are the same "
-        "thing and two profiles of one organisation are never in one group"
+        "thing, firms of the same main CZ-NACE class and two profiles of one organisation "
+        "are never in one group"
     )
     research: AllianceMember | None = Field(
         default=None, description="With include_research: the best research partner"

@@ -36,6 +36,15 @@ def _pool(session: Session, engine: MatchEngine, body: AllianceRequest) -> list[
             )
         ).all()
     )
+    # an organisation's first CZ-NACE code is its main activity
+    activities = {
+        organization_id: frozenset(nace[:1])
+        for organization_id, nace in session.exec(
+            select(Organization.id, Organization.nace).where(
+                col(Organization.id).in_({entry.organization_id for entry, _, _ in profiles})
+            )
+        )
+    }
     return [
         Firm(
             key=entry.profile_id,
@@ -44,6 +53,7 @@ def _pool(session: Session, engine: MatchEngine, body: AllianceRequest) -> list[
             needs=needs,
             markets=frozenset(markets.get(entry.profile_id) or ()),
             region=entry.region,
+            activities=activities.get(entry.organization_id, frozenset()),
         )
         for entry, offers, needs in profiles
     ]

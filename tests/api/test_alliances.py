@@ -51,6 +51,8 @@ def firms(client: TestClient) -> dict[str, int]:
             "region": "CZ064",
             "profiles": [{"offers": offers, "needs": needs, "markets": markets}],
         }
+        if "pump" in offers:  # both pump makers: CZ-NACE 28.13, pumps and compressors
+            body["nace"] = ["28.13"]
         response = client.post("/api/v1/organizations", json=body)
         assert response.status_code == 201, response.text
         profile_ids[name] = response.json()["profiles"][0]["id"]

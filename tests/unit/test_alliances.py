@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
@@ -105,3 +106,24 @@ def test_two_profiles_of_one_organisation_are_never_two_members() -> None:
     candidates = find_alliances([*POOL, second_profile], AllianceQuery(seed=PUMPS, limit=20))
     for candidate in candidates:
         assert not {CONTROLS, 99} <= set(candidate.members)
+
+
+def test_firms_of_one_main_activity_are_never_partners() -> None:
+    # a pump maker whose offers read differently, registered for the same NACE class
+    same_trade = Firm(
+        key=77,
+        organization_id=177,
+        offers=POOL[2].offers,
+        needs=POOL[2].needs,
+        markets=frozenset({"SA"}),
+        region="CZ064",
+        activities=frozenset({"28.13"}),
+    )
+    pumps = replace(POOL[0], activities=frozenset({"28.13"}))
+    candidates = find_alliances([pumps, *POOL[1:], same_trade], AllianceQuery(seed=PUMPS, limit=20))
+    assert candidates
+    assert not any({PUMPS, 77} <= set(c.members) for c in candidates)
+    unregistered = find_alliances(
+        [*POOL, replace(same_trade, activities=frozenset())], AllianceQuery(seed=PUMPS, limit=20)
+    )
+    assert any({PUMPS, 77} <= set(c.members) for c in unregistered)
