@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from matching.embedder import Embedder, SentenceTransformerEmbedder
@@ -38,7 +39,7 @@ by its JSON Pointer. Bodies over 1 MiB get 413, texts over 10,000 characters 422
 """
 
 
-async def _keep_in_step(engine: MatchEngine, db_engine: object, interval: float) -> None:
+async def _keep_in_step(engine: MatchEngine, db_engine: Engine, interval: float) -> None:
     """Catch up with other writers and save the snapshot when it changed."""
     while True:
         await asyncio.sleep(interval)
@@ -50,8 +51,8 @@ async def _keep_in_step(engine: MatchEngine, db_engine: object, interval: float)
             log.exception("index maintenance failed; will retry")
 
 
-def _catch_up_and_save(engine: MatchEngine, db_engine: object) -> None:
-    with Session(db_engine) as session:  # type: ignore[call-overload]
+def _catch_up_and_save(engine: MatchEngine, db_engine: Engine) -> None:
+    with Session(db_engine) as session:
         engine.catch_up(session)
     engine.save_snapshot()
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 czech_glossary=settings.use_czech_glossary,
             )
         )
+        assert model is not None
         engine = MatchEngine(
             embedder=model, db_engine=db_engine, snapshot_path=settings.snapshot_path
         )

@@ -122,7 +122,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem_response(request, exc.status_code, title, detail, headers=exc.headers)
+    headers = None if exc.headers is None else dict(exc.headers)
+    return problem_response(request, exc.status_code, title, detail, headers=headers)
 
 
 async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:

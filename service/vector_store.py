@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -80,14 +81,21 @@ def write_vectors(
         if facet not in texts:
             session.delete(row)
     for facet, embedding in embeddings.items():
-        row = current.get(facet) or ProfileVector(profile_id=profile.id, facet=facet)
-        row.model_id = model_id
-        row.text_hash = content_hash(texts[facet])
-        row.dimension = int(embedding.vector.shape[0])
-        row.vector = embedding.vector.astype(np.float32).tobytes()
-        row.sentences = list(embedding.sentences)
-        row.sentence_vectors = embedding.sentence_vectors.astype(np.float32).tobytes()
-        session.add(row)
+        values: dict[str, Any] = {
+            "model_id": model_id,
+            "text_hash": content_hash(texts[facet]),
+            "dimension": int(embedding.vector.shape[0]),
+            "vector": embedding.vector.astype(np.float32).tobytes(),
+            "sentences": list(embedding.sentences),
+            "sentence_vectors": embedding.sentence_vectors.astype(np.float32).tobytes(),
+        }
+        stored = current.get(facet)
+        if stored is None:
+            session.add(ProfileVector(profile_id=profile.id, facet=facet, **values))
+        else:
+            for name, value in values.items():
+                setattr(stored, name, value)
+            session.add(stored)
 
 
 def record_changes(session: Session, profile_ids: Iterable[int]) -> None:
@@ -103,7 +111,7 @@ def record_changes(session: Session, profile_ids: Iterable[int]) -> None:
 
 def latest_seq(session: Session) -> int:
     """The newest change sequence number (0 for none)."""
-    return int(session.exec(select(func.coalesce(func.max(IndexChange.seq), 0))).one())
+    return int(session.exec(select(func.coalesce(func.max(IndexChange.seq), 0))).one() or 0)
 
 
 def changes_since(session: Session, seq: int) -> list[tuple[int, int]]:
@@ -113,7 +121,7 @@ def changes_since(session: Session, seq: int) -> list[tuple[int, int]]:
         .where(col(IndexChange.seq) > seq)
         .order_by(col(IndexChange.seq))
     )
-    return [(int(s), int(p)) for s, p in session.exec(statement)]
+    return [(int(s or 0), int(p)) for s, p in session.exec(statement)]
 
 
 def _entry(profile: Profile, organization: Organization) -> Entry:

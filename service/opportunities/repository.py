@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlmodel import Session, col, select
@@ -59,7 +59,7 @@ def sort_key(name: str) -> ColumnElement[Any]:
     """The column expression a queue sorts by (``name`` without its ``-``)."""
     if name == "due_date":
         return func.coalesce(col(Opportunity.due_date), _NO_DUE_DATE)
-    return col(getattr(Opportunity, name))
+    return cast("ColumnElement[Any]", col(getattr(Opportunity, name)))
 
 
 def key_of(opportunity: Opportunity, name: str) -> str | None:
@@ -88,8 +88,8 @@ def _filtered(where: OpportunityFilter) -> SelectOfScalar[Opportunity]:
     if where.organization_id is not None:
         statement = statement.where(
             exists().where(
-                OpportunityMember.opportunity_id == Opportunity.id,
-                OpportunityMember.organization_id == where.organization_id,
+                col(OpportunityMember.opportunity_id) == col(Opportunity.id),
+                col(OpportunityMember.organization_id) == where.organization_id,
             )
         )
     if where.overdue_on is not None:
@@ -131,7 +131,9 @@ def list_page(
             beyond = key < value if descending else key > value
             next_id = identity < last_id if descending else identity > last_id
             statement = statement.where(or_(beyond, and_(key == value, next_id)))
-    order = (key.desc(), identity.desc()) if descending else (key.asc(), identity.asc())
+    order: tuple[Any, ...] = (
+        (key.desc(), identity.desc()) if descending else (key.asc(), identity.asc())
+    )
     if name == "id":
         order = order[1:]
     return list(session.exec(statement.order_by(*order).limit(limit)))
