@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import simplemma
@@ -158,6 +158,7 @@ def glossary() -> Glossary:
     return Glossary.read(DATA_DIR / "glossary")
 
 
+@lru_cache(maxsize=1024)  # a query's text is read for BM25 terms and for their surface words
 def english_gloss(text: str, words: Glossary | None = None) -> str:
     """Czech text rendered word by word in English; English text unchanged.
 

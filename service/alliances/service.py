@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from matching.alliances import AllianceQuery, Candidate, Firm, find_alliances
 from matching.catalog import MatchQuery, Vector
+from matching.embedder import mean_direction
 from matching.explain import FacetSentences
 from schemas.alliances import AllianceRequest, AllianceRunRead
 from service import vector_store
@@ -87,8 +88,7 @@ def _research_partner(
     needs = [firm.needs for firm in firms if firm.needs is not None]
     if not needs:
         return None
-    joint = np.mean(needs, axis=0)
-    joint = (joint / np.linalg.norm(joint)).astype(np.float32)
+    joint = mean_direction(np.vstack(needs))
     scored, _ = engine.match(
         MatchQuery(target_kind="research", needs=joint, limit=1, exclude_organization_ids=exclude)
     )
