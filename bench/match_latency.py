@@ -56,6 +56,7 @@ from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
 from matching.text import content_hash, fold, tokens
 from schemas.matches import MatchRequest
+from service.auth.principal import COMMAND_LINE
 from service.db import make_engine
 from service.engine import MatchEngine
 from service.matches.service import run_match
@@ -400,7 +401,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         def service(profile_id: int) -> list[int]:
             with Session(db, expire_on_commit=False) as session:
-                run = run_match(session, engine, MatchRequest(profile_id=profile_id, limit=LIMIT))
+                run = run_match(
+                    session, engine, COMMAND_LINE, MatchRequest(profile_id=profile_id, limit=LIMIT)
+                )
                 session.commit()
             return [result.profile_id for result in run.results]
 

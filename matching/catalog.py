@@ -72,6 +72,7 @@ class MatchQuery:
     regions: frozenset[str] | None = None
     countries: frozenset[str] | None = None
     exclude_organization_ids: frozenset[int] = field(default_factory=frozenset)
+    exclude_profile_ids: frozenset[int] = field(default_factory=frozenset)  # e.g. private ones
     # Show an organisation once, by its best profile: a university with a profile per
     # department must not fill the list with weak matches and crowd out a specialist.
     one_per_organization: bool = True
@@ -184,7 +185,7 @@ class Catalog:
         return allowed
 
     def _excluded(self, query: MatchQuery) -> set[int]:
-        excluded: set[int] = set()
+        excluded: set[int] = set(query.exclude_profile_ids)
         for organization_id in query.exclude_organization_ids:
             excluded |= self._by_organization.get(organization_id, set())
         return excluded

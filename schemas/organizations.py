@@ -10,10 +10,14 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from schemas import codes
 from schemas.common import Country, Ico, Keyword, LongText, NaceCode, Region, Ror, StrictModel
 from schemas.limits import (
+    MAX_CONTACTS,
+    MAX_EMAIL_CHARS,
     MAX_KEYWORDS,
     MAX_MARKETS,
     MAX_NACE_CODES,
     MAX_NAME_CHARS,
+    MAX_PERSON_CHARS,
+    MAX_PHONE_CHARS,
     MAX_PROFILES_PER_ORGANIZATION,
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
@@ -31,6 +35,40 @@ Website = Annotated[
         strip_whitespace=True, max_length=MAX_URL_CHARS, pattern=r"^https?://[^\s/$.?#][^\s]*$"
     ),
 ]
+
+PersonText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PERSON_CHARS)
+]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=MAX_EMAIL_CHARS,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    ),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=MAX_PHONE_CHARS, pattern=r"^\+?[0-9][0-9 ()/.-]{4,}$"
+    ),
+]
+
+
+class ContactFields(StrictModel):
+    """A person to talk to (personal data: shown only to callers who may change the
+    organisation, and erasable on request)."""
+
+    name: PersonText
+    position: PersonText | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class ContactRead(ContactFields):
+    """A stored contact."""
+
+    id: int
 
 
 class ProfileFields(StrictModel):
@@ -97,6 +135,7 @@ class OrganizationFields(StrictModel):
     nace: list[NaceCode] = Field(default_factory=list, max_length=MAX_NACE_CODES)
     size: SizeClass | None = None
     website: Website | None = None
+    contacts: list[ContactFields] = Field(default_factory=list, max_length=MAX_CONTACTS)
 
     @model_validator(mode="after")
     def _region_in_country(self) -> OrganizationFields:
@@ -125,6 +164,9 @@ class OrganizationUpdate(StrictModel):
     nace: list[NaceCode] | None = Field(default=None, max_length=MAX_NACE_CODES)
     size: SizeClass | None = None
     website: Website | None = None
+    contacts: list[ContactFields] | None = Field(
+        default=None, max_length=MAX_CONTACTS, description="Replaces the contacts when given"
+    )
 
 
 class OrganizationRead(BaseModel):
@@ -140,7 +182,12 @@ class OrganizationRead(BaseModel):
     nace: list[str]
     size: SizeClass | None
     website: str | None
+    contacts: list[ContactRead] | None = Field(
+        description="null when this caller may not see personal data (outside its regions)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
-    profiles: list[ProfileRead]
+    profiles: list[ProfileRead] = Field(
+        description="Private profiles only for callers who may change the organisation"
+    )

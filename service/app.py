@@ -10,19 +10,25 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from matching.embedder import Embedder, SentenceTransformerEmbedder
 from schemas.limits import MAX_BODY_BYTES
 from service import health
+from service.admin.routes import router as admin_router
 from service.alliances.routes import router as alliances_router
+from service.auth import keys
+from service.auth.middleware import AccessControl
+from service.auth.policy import document_roles
+from service.auth.resolver import KeyResolver
 from service.body_limit import BodySizeLimit
 from service.config import Settings
 from service.db import make_engine
 from service.engine import MatchEngine
 from service.errors import install_error_handlers
+from service.idempotency import IdempotentPosts
 from service.matches.routes import router as matches_router
 from service.opportunities.routes import router as opportunities_router
 from service.organizations.routes import router as organizations_router
@@ -36,6 +42,12 @@ other **offers**, explains every result, and stores every run for follow-up.
 
 Errors are `application/problem+json` (RFC 9457); a 422 lists each bad field
 by its JSON Pointer. Bodies over 1 MiB get 413, texts over 10,000 characters 422.
+
+Every `/api/v1` endpoint needs an API key, sent as `Authorization: Bearer <key>`;
+its role (admin, advisor, integration, widget) and regions decide what it may
+see and change, and each operation names the roles it admits in `x-roles`. Keys
+are rate-limited (429 with `Retry-After`). A POST with an `Idempotency-Key`
+header is applied once: a retry gets the first response.
 """
 
 
@@ -49,6 +61,16 @@ async def _keep_in_step(engine: MatchEngine, db_engine: Engine, interval: float)
             await asyncio.to_thread(_catch_up_and_save, engine, db_engine)
         except Exception:
             log.exception("index maintenance failed; will retry")
+
+
+def _install_bootstrap_key(settings: Settings, db_engine: Engine) -> None:
+    """Make the configured bootstrap admin key usable (and revoke a replaced one)."""
+    with Session(db_engine) as session:
+        if settings.bootstrap_admin_key is not None:
+            keys.ensure_bootstrap(session, settings.bootstrap_admin_key.get_secret_value())
+            session.commit()
+        elif not keys.has_active_keys(session):
+            log.warning("no API key exists: only requests from this machine are served")
 
 
 def _catch_up_and_save(engine: MatchEngine, db_engine: Engine) -> None:
@@ -65,6 +87,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db_engine = make_engine(settings.resolved_database_url)
+        await asyncio.to_thread(_install_bootstrap_key, settings, db_engine)
         model = embedder or await asyncio.to_thread(
             functools.partial(
                 SentenceTransformerEmbedder,
@@ -101,19 +124,28 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.key_resolver = KeyResolver(settings)
     install_error_handlers(app)
+    # Outermost last: size limit, then who is calling, then replay of idempotent POSTs.
+    app.add_middleware(IdempotentPosts)
+    app.add_middleware(AccessControl)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
-    app.include_router(health.router)
-    app.include_router(organizations_router)
-    app.include_router(matches_router)
-    app.include_router(opportunities_router)
-    app.include_router(stats_router)
-    app.include_router(alliances_router)
-    _document_problems_as_problem_json(app)
+    routers = (
+        health.router,
+        organizations_router,
+        matches_router,
+        opportunities_router,
+        stats_router,
+        alliances_router,
+        admin_router,
+    )
+    for router in routers:
+        app.include_router(router)
+    _document_problems_and_roles(app, routers)
     return app
 
 
-def _document_problems_as_problem_json(app: FastAPI) -> None:
+def _document_problems_and_roles(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
     """Error responses are served as application/problem+json; say so in the OpenAPI."""
     build = app.openapi
 
@@ -121,6 +153,7 @@ def _document_problems_as_problem_json(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
+        document_roles(routers, schema)
         for path in schema["paths"].values():
             for operation in path.values():
                 for status, response in operation.get("responses", {}).items():

@@ -1,4 +1,4 @@
-"""Command line: ``partnermatch serve | migrate | reindex | demo``."""
+"""Command line: ``partnermatch serve | migrate | reindex | demo | eval | keys``."""
 
 from __future__ import annotations
 
@@ -11,21 +11,29 @@ from typing import Any
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
 
 from matching.embedder import SentenceTransformerEmbedder
+from schemas.access import KeyCreate
 from schemas.organizations import OrganizationCreate
+from service import audit, migrate, vector_store
 from service import feedback as feedback_report
-from service import migrate, vector_store
+from service.auth import keys as api_keys
+from service.auth.middleware import LOOPBACK
+from service.auth.principal import COMMAND_LINE
 from service.config import Settings
 from service.db import make_engine
 from service.engine import MatchEngine
+from service.logs import log_config
 from service.models import Organization
 from service.organizations import service as organizations
 
 app = typer.Typer(help="partnermatch: match companies with research organisations.")
+keys_app = typer.Typer(help="Create, list and revoke API keys.")
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -55,11 +63,32 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
 ) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API. On an address other than loopback it
+    refuses to start until an API key exists (see ``keys create``)."""
     settings = Settings()
     _prepared(settings)
+    if host not in LOOPBACK and not host.startswith("127.") and not _any_key(settings):
+        console.print(
+            f"refusing to serve on {host} without an API key: anyone could read and change "
+            "the data. Set PARTNERMATCH_BOOTSTRAP_ADMIN_KEY or run `partnermatch keys create "
+            "--name admin --role admin`, or serve on 127.0.0.1."
+        )
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "service.app:create_app", factory=True, host=host, port=port, log_config=log_config()
+    )
+
+
+def _any_key(settings: Settings) -> bool:
+    if settings.bootstrap_admin_key is not None:
+        return True
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(db_engine) as session:
+            return api_keys.has_active_keys(session)
+    finally:
+        db_engine.dispose()
 
 
 @app.command("migrate")
@@ -101,20 +130,17 @@ def demo() -> None:
     data = json.loads(resources.files("service").joinpath("demo/demo_data.json").read_text("utf-8"))
     added = 0
     with _engine(settings) as engine, Session(engine.db_engine) as session:
+        audit.attach(session, COMMAND_LINE)
         existing = set(session.exec(select(Organization.name)))
         for item in data:
             if item["name"] in existing:
                 continue
             organizations.create_organization(
-                session, engine, OrganizationCreate.model_validate(item)
+                session, engine, COMMAND_LINE, OrganizationCreate.model_validate(item)
             )
             added += 1
         session.commit()
     console.print(f"demo data: {added} organisations added, {len(data) - added} already there")
-
-
-if __name__ == "__main__":
-    app()
 
 
 @app.command("eval")
@@ -173,3 +199,116 @@ def _print_feedback(report: dict[str, Any]) -> None:
     for name, means in report["components"].items():
         table.add_row(name, *("-" if v is None else f"{v:.3f}" for v in means.values()))
     console.print(table)
+
+
+def _split(values: str | None) -> list[str]:
+    return [value.strip() for value in (values or "").split(",") if value.strip()]
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., help="admin, advisor, integration or widget"),
+    name: str = typer.Option(..., help="Who or what uses the key"),
+    regions: str | None = typer.Option(None, help="NUTS 3 codes of an advisor, comma-separated"),
+    origins: str | None = typer.Option(
+        None, help="Web sites a widget key may be used from, comma-separated"
+    ),
+    expires: str | None = typer.Option(
+        None, help="Expiry, ISO 8601 with a time zone, e.g. 2027-06-30T00:00:00+02:00"
+    ),
+) -> None:
+    """Create a key; the key itself is printed alone on the last line, this once."""
+    try:
+        body = KeyCreate.model_validate(
+            {
+                "name": name,
+                "role": role,
+                "regions": _split(regions),
+                "allowed_origins": _split(origins),
+                "expires_at": expires,
+            }
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "key"
+            console.print(f"invalid {where}: {error['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(2) from None
+    settings = Settings()
+    _prepared(settings)
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(db_engine) as session:
+            audit.attach(session, COMMAND_LINE)
+            made = api_keys.create(
+                session,
+                name=body.name,
+                role=body.role,
+                regions=body.regions,
+                allowed_origins=body.allowed_origins,
+                expires_at=body.expires_at,
+            )
+            session.commit()
+            row = made.row
+    finally:
+        db_engine.dispose()
+    console.print(
+        f"key {row.id} '{row.name}' ({row.role}"
+        + (f", regions {', '.join(row.regions)}" if row.regions else "")
+        + (f", expires {row.expires_at.isoformat()}" if row.expires_at else "")
+        + "); store it now, it is not shown again:"
+    )
+    print(made.plaintext)  # noqa: T201 - the key alone, for scripts (no rich markup)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int = typer.Argument(..., help="The key's id (see keys list)")) -> None:
+    """Revoke a key: it stops working within seconds."""
+    settings = Settings()
+    _prepared(settings)
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(db_engine) as session:
+            audit.attach(session, COMMAND_LINE)
+            row = api_keys.revoke(session, key_id)
+            session.commit()
+    finally:
+        db_engine.dispose()
+    if row is None:
+        console.print(f"there is no key {key_id}")
+        raise typer.Exit(1)
+    console.print(f"key {key_id} '{row.name}' is revoked")
+
+
+@keys_app.command("list")
+def keys_list(
+    include_revoked: bool = typer.Option(False, "--all", help="Also revoked keys"),
+) -> None:
+    """Keys with their role, regions, expiry and last use (never the keys)."""
+    settings = Settings()
+    _prepared(settings)
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(db_engine) as session:
+            rows = api_keys.listing(session, include_revoked=include_revoked)
+    finally:
+        db_engine.dispose()
+    table = Table()
+    for column in ("id", "name", "role", "prefix", "regions", "expires", "last used", "revoked"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.name,
+            row.role,
+            row.prefix,
+            ", ".join(row.regions),
+            *(
+                "-" if value is None else value.isoformat(timespec="seconds")
+                for value in (row.expires_at, row.last_used_at, row.revoked_at)
+            ),
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

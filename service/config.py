@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     )
     snapshot_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often a changed index is saved"
+    )
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None,
+        description="An admin key (at least 32 characters) made usable at start; change it "
+        "and restart to rotate it (the previous one is revoked)",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests a minute per API key (unless set on the key)"
+    )
+    widget_rate_limit_per_minute: int = Field(
+        default=60, ge=1, description="Requests a minute per widget key (unless set on the key)"
+    )
+    failed_auth_per_minute: int = Field(
+        default=30, ge=1, description="Requests with a wrong key a minute per client address"
     )
 
     @property

@@ -10,11 +10,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from service import audit
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,  # values are personal data; errors must not log them
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -25,12 +31,17 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session for one request: committed if the handler returns, else rolled back."""
     with Session(request.app.state.db_engine, expire_on_commit=False) as session:
+        principal = request.scope.get("state", {}).get("principal")
+        if principal is not None:
+            audit.attach(session, principal)
         try:
             yield session
             session.commit()

@@ -1,6 +1,8 @@
 """The AppError family and the RFC 9457 problem+json handlers.
 
 AppError(status, title, detail)
+├── Unauthorized          401
+├── Forbidden             403
 ├── NotFound              404
 ├── Conflict              409
 ├── PreconditionFailed    412
@@ -10,12 +12,15 @@ AppError(status, title, detail)
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -26,11 +31,19 @@ class AppError(Exception):
     status = 500
     title = "Internal Server Error"
 
-    def __init__(self, detail: str, *, title: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if title is not None:
             self.title = title
+        self.headers = headers
         self.extra = extra
 
 
@@ -64,6 +77,16 @@ class InvalidInput(AppError):
         return cls(detail, errors=[{"pointer": pointer, "detail": detail}])
 
 
+class Unauthorized(AppError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    title = "Forbidden"
+
+
 class NotReady(AppError):
     status = 503
     title = "Service Unavailable"
@@ -87,6 +110,33 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    headers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Answer with problem+json from ASGI middleware (outside the exception handlers)."""
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in headers),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def field_error(location: tuple[Any, ...] | list[Any], message: str) -> dict[str, str]:
     """One entry of ``errors``: a JSON Pointer for body fields, else the parameter name."""
     where, *path = location
@@ -102,7 +152,9 @@ def _clean(message: str) -> str:
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(request, exc.status, exc.title, exc.detail, **exc.extra)
+    return problem_response(
+        request, exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

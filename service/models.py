@@ -68,9 +68,29 @@ class Organization(SQLModel, table=True):
     nace: list[str] = _json_list()
     size: str | None = Field(default=None, max_length=16)
     website: str | None = Field(default=None, max_length=2048)
+    created_by_key_id: int | None = Field(
+        default=None, index=True, description="the API key that registered it"
+    )
     version: int = Field(default=1)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class Contact(SQLModel, table=True):
+    """A person to talk to at an organisation (personal data: erasable on request)."""
+
+    __tablename__ = "contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("organization.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str = Field(max_length=200)
+    position: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    phone: str | None = Field(default=None, max_length=32)
 
 
 class Profile(SQLModel, table=True):
@@ -148,6 +168,9 @@ class MatchRun(SQLModel, table=True):
     min_score: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     model_id: str = Field(max_length=500)
     index_version: int
+    source_organization_id: int | None = Field(default=None, index=True)
+    source_region: str | None = Field(default=None, max_length=5, index=True)
+    created_by_key_id: int | None = Field(default=None, index=True)
 
 
 class Match(SQLModel, table=True):
@@ -252,3 +275,56 @@ class AllianceRun(SQLModel, table=True):
     request: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     model_id: str = Field(max_length=500)
     candidates: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    created_by_key_id: int | None = Field(default=None, index=True)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 digest is stored, never the key."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=32, unique=True, description="public part, for lookup")
+    digest: str = Field(max_length=64, description="SHA-256 of the whole key, hex")
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    regions: list[str] = _json_list()
+    allowed_origins: list[str] = _json_list()
+    rate_limit_per_minute: int | None = None
+    bootstrap: bool = Field(default=False, description="made from the bootstrap setting")
+    created_at: datetime = _timestamp()
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what and when: field names only, never values (append-only)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    key_id: int | None = Field(default=None, index=True)
+    key_name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=16, index=True)
+    object_type: str = Field(max_length=32, index=True)
+    object_id: int | None = Field(default=None, index=True)
+    fields: list[str] = _json_list()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a POST with an ``Idempotency-Key``, replayed on retries."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("scope", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=40, description="whose key: api key id, or local")
+    idempotency_key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64, description="SHA-256 of method, path and body")
+    status_code: int | None = Field(default=None, description="None while in progress")
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    body: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

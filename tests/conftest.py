@@ -27,6 +27,7 @@ from service.models import SQLModel
 from tests.factories import COMPANIES, RESEARCH
 
 PG_URL = os.environ.get("PARTNERMATCH_TEST_DATABASE_URL")
+ADMIN_KEY = "test-admin-" + "k" * 32  # the bootstrap admin key of every test app
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +78,12 @@ def database_url(_database_template: str, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings for this test's database and data folder."""
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        bootstrap_admin_key=ADMIN_KEY,
+        rate_limit_per_minute=1_000_000,  # tests of rate limits set their own
+    )
 
 
 def wait_ready(client: TestClient, timeout: float = 60.0) -> None:
@@ -90,10 +96,20 @@ def wait_ready(client: TestClient, timeout: float = 60.0) -> None:
     raise AssertionError(f"not ready after {timeout}s: {client.get('/readyz').json()}")
 
 
+def admin_client(settings: Settings, embedder: SentenceTransformerEmbedder) -> TestClient:
+    """A client of a new app that sends the bootstrap admin key unless a request says
+    otherwise (use it in ``with``)."""
+    return TestClient(
+        create_app(settings, embedder=embedder),
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
+
+
 @pytest.fixture
 def client(settings: Settings, embedder: SentenceTransformerEmbedder) -> Iterator[TestClient]:
-    """The app over HTTP (httpx), started and ready, with the real model and FAISS."""
-    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+    """The app over HTTP (httpx), started and ready, with the real model and FAISS, as
+    the bootstrap admin."""
+    with admin_client(settings, embedder) as test_client:
         wait_ready(test_client)
         yield test_client
 
@@ -114,4 +130,5 @@ def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """Point the command line at this test's database and a data folder of its own."""
     monkeypatch.setenv("PARTNERMATCH_DATA_DIR", str(tmp_path / "cli-data"))
     monkeypatch.setenv("PARTNERMATCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("PARTNERMATCH_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
     return Settings()

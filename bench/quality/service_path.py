@@ -20,6 +20,7 @@ from matching.scoring import BONUSES, RELEVANCE_WEIGHTS
 from matching.text import fold
 from schemas.matches import MatchRequest
 from service import migrate, vector_store
+from service.auth.principal import COMMAND_LINE
 from service.db import make_engine
 from service.engine import MatchEngine
 from service.matches.service import run_match
@@ -106,7 +107,7 @@ class ServicePath:
             exclude_organization_ids=[self.organization_of[key] for key in sorted(without)],
         )
         with Session(self._db) as session:
-            run = run_match(session, self.engine, body)
+            run = run_match(session, self.engine, COMMAND_LINE, body)
             session.rollback()  # the evaluation keeps no runs
         return [(self.key_of[result.profile_id], result.score) for result in run.results]
 

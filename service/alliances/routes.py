@@ -10,10 +10,13 @@ from schemas.alliances import AllianceRequest, AllianceRunRead
 from schemas.common import problem_responses
 from schemas.limits import MAX_ID
 from service.alliances import service
+from service.auth.policy import allow
+from service.auth.principal import Principal
 from service.db import SessionDep
 from service.engine import MatchEngineDep
 
 router = APIRouter(prefix="/api/v1", tags=["alliances"])
+Advisor = Annotated[Principal, allow("advisor")]
 
 
 @router.post(
@@ -24,12 +27,16 @@ router = APIRouter(prefix="/api/v1", tags=["alliances"])
     summary="Find export alliance candidates",
 )
 def create_alliance_run(
-    body: AllianceRequest, session: SessionDep, engine: MatchEngineDep, response: Response
+    body: AllianceRequest,
+    session: SessionDep,
+    engine: MatchEngineDep,
+    principal: Advisor,
+    response: Response,
 ) -> AllianceRunRead:
     """Groups of firms (of ``regions``, targeting ``market``, around ``seed_profile_id``)
     that complete each other and do not compete, each member with what it brings; the run
-    is stored."""
-    run = service.run_alliances(session, engine, body)
+    is stored. An advisor searches its own regions (all of them when none are given)."""
+    run = service.run_alliances(session, engine, principal, body)
     response.headers["Location"] = f"/api/v1/alliance-runs/{run.run_id}"
     return run
 
@@ -41,7 +48,7 @@ def create_alliance_run(
     summary="Read a stored alliance run",
 )
 def read_alliance_run(
-    run_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep
+    run_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, principal: Advisor
 ) -> AllianceRunRead:
     """The run exactly as it was returned."""
-    return service.read_run(session, run_id)
+    return service.read_run(session, principal, run_id)

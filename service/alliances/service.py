@@ -13,15 +13,23 @@ from matching.embedder import mean_direction
 from matching.explain import FacetSentences
 from schemas.alliances import AllianceRequest, AllianceRunRead
 from service import vector_store
+from service.auth import access
+from service.auth.principal import Principal
 from service.engine import MatchEngine
 from service.errors import InvalidInput, NotFound, NotReady
 from service.matches import repository as matches
 from service.models import AllianceRun, Organization, Profile
 
 
-def _pool(session: Session, engine: MatchEngine, body: AllianceRequest) -> list[Firm]:
+def _pool(
+    session: Session, engine: MatchEngine, body: AllianceRequest, hidden: frozenset[int]
+) -> list[Firm]:
     regions = None if body.regions is None else frozenset(body.regions)
-    profiles = engine.profiles_of_kind("company", regions)
+    profiles = [
+        item
+        for item in engine.profiles_of_kind("company", regions)
+        if item[0].profile_id not in hidden
+    ]
     if body.seed_profile_id is not None and all(
         entry.profile_id != body.seed_profile_id for entry, _, _ in profiles
     ):
@@ -82,7 +90,11 @@ def _member(organization: Organization, profile_id: int, brings: str) -> dict[st
 
 
 def _research_partner(
-    session: Session, engine: MatchEngine, firms: list[Firm], exclude: frozenset[int]
+    session: Session,
+    engine: MatchEngine,
+    firms: list[Firm],
+    exclude: frozenset[int],
+    hidden: frozenset[int],
 ) -> dict[str, Any] | None:
     """The research organisation whose offers best meet the group's joint needs."""
     needs = [firm.needs for firm in firms if firm.needs is not None]
@@ -90,7 +102,13 @@ def _research_partner(
         return None
     joint = mean_direction(np.vstack(needs))
     scored, _ = engine.match(
-        MatchQuery(target_kind="research", needs=joint, limit=1, exclude_organization_ids=exclude)
+        MatchQuery(
+            target_kind="research",
+            needs=joint,
+            limit=1,
+            exclude_organization_ids=exclude,
+            exclude_profile_ids=hidden,
+        )
     )
     if not scored:
         return None
@@ -108,6 +126,7 @@ def _shape(
     candidate: Candidate,
     firms: dict[int, Firm],
     include_research: bool,
+    hidden: frozenset[int],
 ) -> dict[str, Any]:
     offers = vector_store.sentences_of(session, list(candidate.members), "offers")
     organizations = matches.organizations_of_profiles(session, list(candidate.members))
@@ -118,7 +137,9 @@ def _shape(
         members.append(_member(organizations[key], key, _brings(offers.get(key), need)))
     group = [firms[key] for key in candidate.members]
     research = (
-        _research_partner(session, engine, group, frozenset(firm.organization_id for firm in group))
+        _research_partner(
+            session, engine, group, frozenset(firm.organization_id for firm in group), hidden
+        )
         if include_research
         else None
     )
@@ -131,16 +152,20 @@ def _shape(
     }
 
 
-def run_alliances(session: Session, engine: MatchEngine, body: AllianceRequest) -> AllianceRunRead:
-    """Search candidate groups, store the run, return it."""
+def run_alliances(
+    session: Session, engine: MatchEngine, principal: Principal, body: AllianceRequest
+) -> AllianceRunRead:
+    """Search candidate groups, store the run, return it; an advisor searches its regions."""
     if not engine.ready:
         raise NotReady("the index is still loading; try again shortly")
+    body = body.model_copy(update={"regions": access.advisor_regions(principal, body.regions)})
     engine.catch_up(session)
+    hidden = access.hidden_profile_ids(session, principal)
     if body.seed_profile_id is not None:
         organization = matches.organizations_of_profiles(session, [body.seed_profile_id]).get(
             body.seed_profile_id
         )
-        if organization is None:
+        if organization is None or body.seed_profile_id in hidden:
             raise InvalidInput.at(
                 "#/seed_profile_id", f"profile {body.seed_profile_id} does not exist"
             )
@@ -148,7 +173,7 @@ def run_alliances(session: Session, engine: MatchEngine, body: AllianceRequest) 
             raise InvalidInput.at(
                 "#/seed_profile_id", "the seed must be a company's profile (alliances are of firms)"
             )
-    firms = _pool(session, engine, body)
+    firms = _pool(session, engine, body, hidden)
     query = AllianceQuery(
         market=body.market,
         seed=body.seed_profile_id,
@@ -159,11 +184,14 @@ def run_alliances(session: Session, engine: MatchEngine, body: AllianceRequest) 
     )
     by_key = {firm.key: firm for firm in firms}
     candidates = [
-        _shape(session, engine, candidate, by_key, body.include_research)
+        _shape(session, engine, candidate, by_key, body.include_research, hidden)
         for candidate in (find_alliances(firms, query) if len(firms) >= body.size_min else [])
     ]
     run = AllianceRun(
-        request=body.model_dump(mode="json"), model_id=engine.model_id, candidates=candidates
+        request=body.model_dump(mode="json"),
+        model_id=engine.model_id,
+        candidates=candidates,
+        created_by_key_id=principal.key_id,
     )
     session.add(run)
     session.flush()
@@ -181,9 +209,9 @@ def _read(run: AllianceRun) -> AllianceRunRead:
     )
 
 
-def read_run(session: Session, run_id: int) -> AllianceRunRead:
-    """A stored run exactly as returned."""
+def read_run(session: Session, principal: Principal, run_id: int) -> AllianceRunRead:
+    """A stored run exactly as returned (404 for runs the caller may not read)."""
     run = session.get(AllianceRun, run_id)
-    if run is None:
+    if run is None or not access.can_read_alliance_run(principal, run):
         raise NotFound(f"alliance run {run_id} does not exist")
     return _read(run)

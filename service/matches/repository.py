@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -36,13 +37,16 @@ def get_run(session: Session, run_id: int) -> tuple[MatchRun, list[Match]] | Non
 
 
 def list_runs(
-    session: Session, *, profile_id: int | None, before_id: int, limit: int
+    session: Session, *, profile_id: int | None, before_id: int, limit: int, visible: Any = None
 ) -> list[tuple[MatchRun, int]]:
-    """Runs newest first, with their result counts."""
+    """Runs newest first, with their result counts; ``visible`` narrows them (a WHERE
+    clause)."""
     counts = select(Match.run_id, func.count().label("n")).group_by(col(Match.run_id)).subquery()
     statement = select(MatchRun, func.coalesce(counts.c.n, 0)).outerjoin(
         counts, counts.c.run_id == col(MatchRun.id)
     )
+    if visible is not None:
+        statement = statement.where(visible)
     if profile_id is not None:
         statement = statement.where(MatchRun.profile_id == profile_id)
     if before_id:

@@ -9,12 +9,16 @@ from fastapi import APIRouter, Path, Query, Response, status
 from schemas.common import Page, problem_responses
 from schemas.limits import DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE_SIZE
 from schemas.matches import MatchRequest, MatchRunRead, MatchRunSummary
+from service.auth.policy import allow
+from service.auth.principal import Principal
 from service.db import SessionDep
 from service.engine import MatchEngineDep
 from service.http import decode_cursor, encode_cursor
 from service.matches import service
 
 router = APIRouter(prefix="/api/v1", tags=["matches"])
+Searcher = Annotated[Principal, allow("advisor", "integration", "widget")]
+RunReader = Annotated[Principal, allow("advisor", "integration")]
 
 
 @router.post(
@@ -25,11 +29,19 @@ router = APIRouter(prefix="/api/v1", tags=["matches"])
     summary="Find complementary partners",
 )
 def create_match(
-    body: MatchRequest, session: SessionDep, engine: MatchEngineDep, response: Response
+    body: MatchRequest,
+    session: SessionDep,
+    engine: MatchEngineDep,
+    principal: Searcher,
+    response: Response,
 ) -> MatchRunRead:
     """Rank partners whose offers answer the source's needs (and the reverse), with
-    an explanation per result. The run is stored and can be read again."""
-    run = service.run_match(session, engine, body)
+    an explanation per result. The run is stored and can be read again.
+
+    Advisors match profiles of their regions, integrations those they registered; a
+    widget key searches by ``text`` only. Private profiles outside the caller's reach
+    are never returned."""
+    run = service.run_match(session, engine, principal, body)
     response.headers["Location"] = f"/api/v1/match-runs/{run.run_id}"
     return run
 
@@ -41,10 +53,10 @@ def create_match(
     summary="Read a stored match run",
 )
 def read_match_run(
-    run_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep
+    run_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, principal: RunReader
 ) -> MatchRunRead:
     """The run with its results exactly as they were returned."""
-    return service.read_run(session, run_id)
+    return service.read_run(session, principal, run_id)
 
 
 @router.get(
@@ -55,6 +67,7 @@ def read_match_run(
 )
 def list_match_runs(
     session: SessionDep,
+    principal: RunReader,
     profile_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Runs asked for this profile")
     ] = None,
@@ -63,6 +76,6 @@ def list_match_runs(
 ) -> Page[MatchRunSummary]:
     """Runs, newest first."""
     items, last_id = service.list_runs(
-        session, profile_id=profile_id, before_id=decode_cursor(cursor), limit=limit
+        session, principal, profile_id=profile_id, before_id=decode_cursor(cursor), limit=limit
     )
     return Page(items=items, next_cursor=None if last_id is None else encode_cursor(last_id))

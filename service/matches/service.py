@@ -14,8 +14,10 @@ from matching.taxonomy import taxonomy
 from matching.text import tokens
 from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
 from service import vector_store
+from service.auth import access
+from service.auth.principal import Principal
 from service.engine import MatchEngine
-from service.errors import NotFound, NotReady
+from service.errors import Forbidden, NotFound, NotReady
 from service.matches import repository
 from service.models import Match, MatchRun, Organization, Profile
 
@@ -38,8 +40,9 @@ class _Source:
         self.words = surface_words(lexical_text)  # to show lexical terms as written
 
 
-def _filters(body: MatchRequest, exclude: set[int]) -> dict[str, Any]:
+def _filters(body: MatchRequest, exclude: set[int], hidden: frozenset[int]) -> dict[str, Any]:
     return {
+        "exclude_profile_ids": hidden,
         "limit": body.limit,
         "regions": None if body.regions is None else frozenset(body.regions),
         "countries": None if body.countries is None else frozenset(body.countries),
@@ -53,13 +56,24 @@ def _min_score(body: MatchRequest) -> float:
 
 
 def _profile_source(
-    session: Session, engine: MatchEngine, body: MatchRequest, profile_id: int
-) -> tuple[_Source, str]:
+    session: Session,
+    engine: MatchEngine,
+    body: MatchRequest,
+    profile_id: int,
+    principal: Principal,
+    hidden: frozenset[int],
+) -> tuple[_Source, str, Organization]:
     found = repository.organizations_of_profiles(session, [profile_id])
     profile = session.get(Profile, profile_id)
-    if profile is None or profile_id not in found:
+    if profile is None or profile_id not in found or profile_id in hidden:
         raise NotFound(f"profile {profile_id} does not exist")
     organization = found[profile_id]
+    if not access.full_view(principal, organization):
+        raise Forbidden(
+            "this key may run matches only for organisations of its regions or that it "
+            "registered; send 'text' to search without a stored profile",
+            errors=[{"pointer": "#/profile_id"}],
+        )
     vectors = engine.profile_vectors(profile_id)
     if not vectors:
         raise NotReady(f"profile {profile_id} is not indexed yet; try again shortly")
@@ -76,14 +90,16 @@ def _profile_source(
         concepts=taxonomy().concepts_in(profile.needs or profile.offers),
         region=organization.region,
         country=organization.country,
-        **_filters(body, {*body.exclude_organization_ids, organization.id}),
+        **_filters(body, {*body.exclude_organization_ids, organization.id}, hidden),
     )
     needs = vector_store.sentences_of(session, [profile_id], "needs").get(profile_id)
     offers = vector_store.sentences_of(session, [profile_id], "offers").get(profile_id)
-    return _Source(query, needs, offers, profile.needs or profile.offers), target
+    return _Source(query, needs, offers, profile.needs or profile.offers), target, organization
 
 
-def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_Source, str]:
+def _text_source(
+    engine: MatchEngine, body: MatchRequest, text: str, hidden: frozenset[int]
+) -> tuple[_Source, str]:
     [embedding] = engine.embed([text])
     target = body.target or "research"
     query = MatchQuery(
@@ -92,7 +108,7 @@ def _text_source(engine: MatchEngine, body: MatchRequest, text: str) -> tuple[_S
         terms=frozenset(tokens(text)),
         need_terms=tuple(lexical_terms(text)),
         concepts=taxonomy().concepts_in(text),
-        **_filters(body, set(body.exclude_organization_ids)),
+        **_filters(body, set(body.exclude_organization_ids), hidden),
     )
     sentences = FacetSentences(embedding.sentences, embedding.sentence_vectors)
     return _Source(query, sentences, None, text), target
@@ -141,16 +157,27 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
     return results
 
 
-def run_match(session: Session, engine: MatchEngine, body: MatchRequest) -> MatchRunRead:
-    """Rank partners for a profile or a text, store the run, return it."""
+def run_match(
+    session: Session, engine: MatchEngine, principal: Principal, body: MatchRequest
+) -> MatchRunRead:
+    """Rank partners for a profile or a text, store the run, return it. Private profiles
+    the caller may not see are never returned."""
     if not engine.ready:
         raise NotReady("the index is still loading; try again shortly")
+    if principal.role == "widget" and body.profile_id is not None:
+        raise Forbidden(
+            "a widget key searches by 'text' only", errors=[{"pointer": "#/profile_id"}]
+        )
     engine.catch_up(session)
+    hidden = access.hidden_profile_ids(session, principal)
+    source_organization: Organization | None = None
     if body.profile_id is not None:
-        source, target = _profile_source(session, engine, body, body.profile_id)
+        source, target, source_organization = _profile_source(
+            session, engine, body, body.profile_id, principal, hidden
+        )
     else:
         assert body.text is not None
-        source, target = _text_source(engine, body, body.text)
+        source, target = _text_source(engine, body, body.text, hidden)
     scored, index_version = engine.match(source.query)
     results = _results(session, source, scored)
     run = MatchRun(
@@ -164,6 +191,9 @@ def run_match(session: Session, engine: MatchEngine, body: MatchRequest) -> Matc
         min_score=_min_score(body),
         model_id=engine.model_id,
         index_version=index_version,
+        source_organization_id=None if source_organization is None else source_organization.id,
+        source_region=None if source_organization is None else source_organization.region,
+        created_by_key_id=principal.key_id,
     )
     session.add(run)
     session.flush()
@@ -196,10 +226,11 @@ def _read(run: MatchRun, results: list[dict[str, Any]]) -> MatchRunRead:
     )
 
 
-def read_run(session: Session, run_id: int) -> MatchRunRead:
-    """A stored run with its results exactly as returned."""
+def read_run(session: Session, principal: Principal, run_id: int) -> MatchRunRead:
+    """A stored run with its results exactly as returned (404 for runs the caller may
+    not read)."""
     found = repository.get_run(session, run_id)
-    if found is None:
+    if found is None or not access.can_read_run(session, principal, found[0]):
         raise NotFound(f"match run {run_id} does not exist")
     run, matches = found
     return _read(
@@ -214,11 +245,15 @@ def read_run(session: Session, run_id: int) -> MatchRunRead:
 
 
 def list_runs(
-    session: Session, *, profile_id: int | None, before_id: int, limit: int
+    session: Session, principal: Principal, *, profile_id: int | None, before_id: int, limit: int
 ) -> tuple[list[MatchRunSummary], int | None]:
-    """Runs newest first, and the id the next page continues before."""
+    """Runs this caller may read, newest first, and the id the next page continues before."""
     rows = repository.list_runs(
-        session, profile_id=profile_id, before_id=before_id, limit=limit + 1
+        session,
+        profile_id=profile_id,
+        before_id=before_id,
+        limit=limit + 1,
+        visible=None if principal.is_admin else access.visible_runs(principal),
     )
     page, more = rows[:limit], len(rows) > limit
     items = [

@@ -28,6 +28,7 @@ class OpportunityFilter:
     created_to: datetime | None = None
     updated_from: datetime | None = None
     updated_to: datetime | None = None
+    within_regions: frozenset[str] | None = None  # what the caller may see
 
 
 def active_with_pair(session: Session, pair_key: str) -> Opportunity | None:
@@ -83,6 +84,8 @@ def _filtered(where: OpportunityFilter) -> SelectOfScalar[Opportunity]:
         statement = statement.where(col(Opportunity.status).in_(where.statuses))
     if where.region is not None:
         statement = statement.where(Opportunity.region == where.region)
+    if where.within_regions is not None:
+        statement = statement.where(col(Opportunity.region).in_(sorted(where.within_regions)))
     if where.owner is not None:
         statement = statement.where(Opportunity.owner == where.owner)
     if where.organization_id is not None:

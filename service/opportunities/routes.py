@@ -27,6 +27,8 @@ from schemas.opportunities import (
     OpportunityStatus,
     OpportunityUpdate,
 )
+from service.auth.policy import allow
+from service.auth.principal import Principal
 from service.db import SessionDep
 from service.errors import PreconditionRequired
 from service.http import (
@@ -44,15 +46,20 @@ router = APIRouter(prefix="/api/v1", tags=["opportunities"])
 
 OpportunityId = Annotated[int, Path(ge=1, le=MAX_ID, description="Opportunity id")]
 ActorHeader = Annotated[
-    str,
+    str | None,
     Header(
         alias="X-Actor",
         min_length=1,
         max_length=MAX_ACTOR_CHARS,
-        description="Who makes the change, as recorded in the history",
+        description="Who makes the change, as recorded in the history (default: the key's name)",
     ),
 ]
-DEFAULT_ACTOR = "unknown"
+# Advisors work the opportunities of their regions; others are 404 to them.
+Advisor = Annotated[Principal, allow("advisor")]
+
+
+def _actor(principal: Principal, given: str | None) -> str:
+    return given or principal.name
 
 
 @router.post(
@@ -65,13 +72,14 @@ DEFAULT_ACTOR = "unknown"
 def create_opportunity(
     body: OpportunityCreate,
     session: SessionDep,
+    principal: Advisor,
     response: Response,
-    actor: ActorHeader = DEFAULT_ACTOR,
+    actor: ActorHeader = None,
 ) -> OpportunityRead:
     """From a match result (``match_run_id`` + ``rank``: the run's source and that result's
     organisation) or from ``profile_ids``. 409, with ``existing``, when the same
     organisations already have an active opportunity."""
-    created = service.create(session, body, actor)
+    created = service.create(session, principal, body, _actor(principal, actor))
     response.headers["Location"] = f"/api/v1/opportunities/{created.id}"
     set_etag(response, created.version)
     return created
@@ -130,6 +138,7 @@ SortOrder = Annotated[
 )
 def list_opportunities(
     session: SessionDep,
+    principal: Advisor,
     where: QueueFilter,
     sort: SortOrder = "id",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -138,7 +147,11 @@ def list_opportunities(
     """Opportunities filtered and sorted; pass ``next_cursor`` back as ``cursor`` (with the
     same filters and sort) for the next page."""
     items, last = service.list_page(
-        session, where, sort=sort, after=decode_keyset(cursor, sort), limit=limit
+        session,
+        service.scoped(principal, where),
+        sort=sort,
+        after=decode_keyset(cursor, sort),
+        limit=limit,
     )
     next_cursor = None if last is None else encode_keyset(sort, *last)
     return Page(items=items, next_cursor=next_cursor)
@@ -212,13 +225,16 @@ def _json_lines(items: Iterator[OpportunityRead]) -> Iterator[str]:
 )
 def export_opportunities(
     request: Request,
+    principal: Advisor,
     where: QueueFilter,
     format_: Annotated[Literal["csv", "jsonl"], Query(alias="format")] = "csv",
     sort: SortOrder = "id",
 ) -> StreamingResponse:
     """The same selection as the list, every page of it, streamed: CSV in UTF-8 with a
     byte-order mark (Excel shows Czech names right), or one JSON object per line."""
-    rows = service.export_rows(request.app.state.db_engine, where, sort=sort)
+    rows = service.export_rows(
+        request.app.state.db_engine, service.scoped(principal, where), sort=sort
+    )
     if format_ == "csv":
         return StreamingResponse(
             _csv_lines(rows),
@@ -239,10 +255,10 @@ def export_opportunities(
     summary="Read an opportunity",
 )
 def read_opportunity(
-    opportunity_id: OpportunityId, session: SessionDep, response: Response
+    opportunity_id: OpportunityId, session: SessionDep, principal: Advisor, response: Response
 ) -> OpportunityRead:
     """One opportunity; the ETag carries its version."""
-    found = service.read(session, opportunity_id)
+    found = service.read(session, principal, opportunity_id)
     set_etag(response, found.version)
     return found
 
@@ -257,9 +273,10 @@ def update_opportunity(
     opportunity_id: OpportunityId,
     body: OpportunityUpdate,
     session: SessionDep,
+    principal: Advisor,
     response: Response,
     if_match: IfMatchHeader = None,
-    actor: ActorHeader = DEFAULT_ACTOR,
+    actor: ActorHeader = None,
 ) -> OpportunityRead:
     """Needs ``If-Match`` with the version you read (428 without, 412 when stale). A status
     the pipeline does not allow from the current one gives 409 naming the allowed ones."""
@@ -267,7 +284,9 @@ def update_opportunity(
         raise PreconditionRequired(
             "send If-Match with the version you read (its ETag), so no change is overwritten"
         )
-    updated = service.update(session, opportunity_id, body, if_match, actor)
+    updated = service.update(
+        session, principal, opportunity_id, body, if_match, _actor(principal, actor)
+    )
     set_etag(response, updated.version)
     return updated
 
@@ -284,10 +303,11 @@ def add_note(
     opportunity_id: OpportunityId,
     body: NoteCreate,
     session: SessionDep,
-    actor: ActorHeader = DEFAULT_ACTOR,
+    principal: Advisor,
+    actor: ActorHeader = None,
 ) -> OpportunityEventRead:
     """A note joins the history; it does not change the opportunity's version."""
-    return service.add_note(session, opportunity_id, body, actor)
+    return service.add_note(session, principal, opportunity_id, body, _actor(principal, actor))
 
 
 @router.get(
@@ -300,11 +320,12 @@ def add_note(
 def list_events(
     opportunity_id: OpportunityId,
     session: SessionDep,
+    principal: Advisor,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[OpportunityEventRead]:
     """Every change, note and reassignment, oldest first (append-only)."""
     items, last_id = service.events(
-        session, opportunity_id, after_id=decode_cursor(cursor), limit=limit
+        session, principal, opportunity_id, after_id=decode_cursor(cursor), limit=limit
     )
     return Page(items=items, next_cursor=None if last_id is None else encode_cursor(last_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -20,6 +21,9 @@ from schemas.opportunities import (
     OpportunityUpdate,
     allowed_moves,
 )
+from service import audit
+from service.auth import access
+from service.auth.principal import Principal
 from service.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from service.http import check_if_match
 from service.matches import repository as matches
@@ -69,10 +73,10 @@ def _overdue(opportunity: Opportunity, today: date) -> bool:
 
 
 def _members_from_match(
-    session: Session, run_id: int, rank: int
+    session: Session, principal: Principal, run_id: int, rank: int
 ) -> tuple[list[tuple[Organization, int | None]], dict[str, Any]]:
     found = matches.get_run(session, run_id)
-    if found is None:
+    if found is None or not access.can_read_run(session, principal, found[0]):
         raise NotFound(f"match run {run_id} does not exist")
     run, results = found
     result = next((match for match in results if match.rank == rank), None)
@@ -99,10 +103,10 @@ def _members_from_match(
 
 
 def _members_from_alliance(
-    session: Session, run_id: int, candidate: int
+    session: Session, principal: Principal, run_id: int, candidate: int
 ) -> tuple[list[tuple[Organization, int | None]], dict[str, Any]]:
     run = session.get(AllianceRun, run_id)
-    if run is None:
+    if run is None or not access.can_read_alliance_run(principal, run):
         raise NotFound(f"alliance run {run_id} does not exist")
     if candidate > len(run.candidates):
         raise InvalidInput.at("#/candidate", f"alliance run {run_id} has no candidate {candidate}")
@@ -125,9 +129,12 @@ def _members_from_alliance(
 
 
 def _members_from_profiles(
-    session: Session, profile_ids: list[int]
+    session: Session, principal: Principal, profile_ids: list[int]
 ) -> list[tuple[Organization, int | None]]:
-    organizations = matches.organizations_of_profiles(session, profile_ids)
+    hidden = access.hidden_profile_ids(session, principal)
+    organizations = matches.organizations_of_profiles(
+        session, [pid for pid in profile_ids if pid not in hidden]
+    )
     members: list[tuple[Organization, int | None]] = []
     seen: set[int] = set()
     for index, profile_id in enumerate(profile_ids):
@@ -150,24 +157,31 @@ def _default_region(members: list[tuple[Organization, int | None]]) -> str | Non
     return next((org.region for org, _ in ordered if org.region), None)
 
 
-def create(session: Session, body: OpportunityCreate, actor: str) -> OpportunityRead:
+def create(
+    session: Session, principal: Principal, body: OpportunityCreate, actor: str
+) -> OpportunityRead:
     """Open an opportunity; 409 with a link when these organisations already have an
-    active one."""
+    active one. An advisor opens them only in its regions."""
     if body.match_run_id is not None and body.rank is not None:
-        members, origin = _members_from_match(session, body.match_run_id, body.rank)
+        members, origin = _members_from_match(session, principal, body.match_run_id, body.rank)
     elif body.alliance_run_id is not None and body.candidate is not None:
-        members, origin = _members_from_alliance(session, body.alliance_run_id, body.candidate)
+        members, origin = _members_from_alliance(
+            session, principal, body.alliance_run_id, body.candidate
+        )
     else:
         assert body.profile_ids is not None
-        members, origin = _members_from_profiles(session, body.profile_ids), {"source": "manual"}
+        members = _members_from_profiles(session, principal, body.profile_ids)
+        origin = {"source": "manual"}
+    region = body.region or _default_region(members)
+    access.require_region(principal, region)
     pair_key = ",".join(str(org_id) for org_id in sorted(org.id or 0 for org, _ in members))
     existing = repository.active_with_pair(session, pair_key)
     if existing is not None:
-        raise _duplicate(existing)
+        raise _duplicate(principal, existing)
     opportunity = Opportunity(
         status="new",
         pair_key=pair_key,
-        region=body.region or _default_region(members),
+        region=region,
         owner=body.owner,
         due_date=body.due_date,
         **origin,
@@ -180,7 +194,7 @@ def create(session: Session, body: OpportunityCreate, actor: str) -> Opportunity
         raced = repository.active_with_pair(session, pair_key)
         if raced is None:
             raise
-        raise _duplicate(raced) from None
+        raise _duplicate(principal, raced) from None
     assert opportunity.id is not None
     rows = [
         OpportunityMember(
@@ -208,24 +222,34 @@ def create(session: Session, body: OpportunityCreate, actor: str) -> Opportunity
     return to_read(opportunity, rows)
 
 
-def _duplicate(existing: Opportunity) -> Conflict:
+def _duplicate(principal: Principal, existing: Opportunity) -> Conflict:
     assert existing.id is not None
+    if not principal.covers_region(existing.region):  # another region's: no link to it
+        return Conflict("these organisations already have an active opportunity elsewhere")
     return Conflict(
         f"these organisations already have an active opportunity ({existing.status})",
         existing=_location(existing.id),
     )
 
 
-def _require(session: Session, opportunity_id: int) -> Opportunity:
+def _require(session: Session, principal: Principal, opportunity_id: int) -> Opportunity:
+    """The opportunity, or 404 when it does not exist or is outside the caller's regions."""
     opportunity = session.get(Opportunity, opportunity_id)
-    if opportunity is None:
+    if opportunity is None or not principal.covers_region(opportunity.region):
         raise NotFound(f"opportunity {opportunity_id} does not exist")
     return opportunity
 
 
-def read(session: Session, opportunity_id: int) -> OpportunityRead:
+def scoped(principal: Principal, where: OpportunityFilter) -> OpportunityFilter:
+    """The filter narrowed to what the caller may see."""
+    if principal.is_admin:
+        return where
+    return dataclasses.replace(where, within_regions=principal.regions)
+
+
+def read(session: Session, principal: Principal, opportunity_id: int) -> OpportunityRead:
     """One opportunity with its members."""
-    opportunity = _require(session, opportunity_id)
+    opportunity = _require(session, principal, opportunity_id)
     return to_read(opportunity, repository.members_of(session, [opportunity_id])[opportunity_id])
 
 
@@ -298,20 +322,25 @@ def _events_of_update(
 
 
 def update(
-    session: Session, opportunity_id: int, body: OpportunityUpdate, if_match: str, actor: str
+    session: Session,
+    principal: Principal,
+    opportunity_id: int,
+    body: OpportunityUpdate,
+    if_match: str,
+    actor: str,
 ) -> OpportunityRead:
     """Apply a pipeline move, reassignment, due date and/or note against a known version."""
-    opportunity = _require(session, opportunity_id)
+    opportunity = _require(session, principal, opportunity_id)
     check_if_match(if_match, opportunity.version)
     values, events = _events_of_update(opportunity, body)
     if body.note is not None:
         events.append(("note", None, None))
     if not events:
-        return read(session, opportunity_id)
+        return read(session, principal, opportunity_id)
     values["updated_at"] = utcnow()
     if not repository.update_if_version(session, opportunity_id, opportunity.version, values):
         session.rollback()
-        current = _require(session, opportunity_id)
+        current = _require(session, principal, opportunity_id)
         raise PreconditionFailed(
             f"the opportunity changed meanwhile (now version {current.version}); read it again",
             current_version=current.version,
@@ -327,9 +356,12 @@ def update(
         )
         for kind, from_value, to_value in _note_last(events, body)
     )
+    audit.record(
+        session, "update", "opportunity", opportunity_id, sorted({*values} - {"updated_at"})
+    )
     session.flush()
     session.expire(opportunity)
-    return read(session, opportunity_id)
+    return read(session, principal, opportunity_id)
 
 
 def _note_last(
@@ -342,23 +374,24 @@ def _note_last(
 
 
 def add_note(
-    session: Session, opportunity_id: int, body: NoteCreate, actor: str
+    session: Session, principal: Principal, opportunity_id: int, body: NoteCreate, actor: str
 ) -> OpportunityEventRead:
     """Append a note; notes do not change the opportunity's version."""
-    _require(session, opportunity_id)
+    _require(session, principal, opportunity_id)
     event = OpportunityEvent(
         opportunity_id=opportunity_id, actor=actor, kind="note", text=body.text
     )
     session.add(event)
+    audit.record(session, "note", "opportunity", opportunity_id, ["notes"])
     session.flush()
     return OpportunityEventRead.model_validate(event, from_attributes=True)
 
 
 def events(
-    session: Session, opportunity_id: int, *, after_id: int, limit: int
+    session: Session, principal: Principal, opportunity_id: int, *, after_id: int, limit: int
 ) -> tuple[list[OpportunityEventRead], int | None]:
     """A page of the history, oldest first."""
-    _require(session, opportunity_id)
+    _require(session, principal, opportunity_id)
     rows = repository.events_of(session, opportunity_id, after_id=after_id, limit=limit + 1)
     page = rows[:limit]
     items = [OpportunityEventRead.model_validate(row, from_attributes=True) for row in page]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from matching.text import fold
-from service.models import Organization, Profile
+from service.models import Contact, Organization, Profile
 
 
 def get_organization(session: Session, organization_id: int) -> Organization | None:
@@ -32,6 +32,20 @@ def profiles_of(session: Session, organization_ids: Sequence[int]) -> dict[int, 
         )
         for profile in session.exec(statement):
             found[profile.organization_id].append(profile)
+    return found
+
+
+def contacts_of(session: Session, organization_ids: Sequence[int]) -> dict[int, list[Contact]]:
+    """Contacts of several organisations, by organisation id, in id order."""
+    found: dict[int, list[Contact]] = {oid: [] for oid in organization_ids}
+    if organization_ids:
+        statement = (
+            select(Contact)
+            .where(col(Contact.organization_id).in_(organization_ids))
+            .order_by(col(Contact.id))
+        )
+        for contact in session.exec(statement):
+            found[contact.organization_id].append(contact)
     return found
 
 
@@ -59,6 +73,7 @@ class OrganizationFilter:
     region: str | None = None
     country: str | None = None
     q: str | None = None
+    created_by_key_id: int | None = None
 
 
 def list_organizations(
@@ -70,6 +85,7 @@ def list_organizations(
         (Organization.kind, filters.kind),
         (Organization.region, filters.region),
         (Organization.country, filters.country),
+        (Organization.created_by_key_id, filters.created_by_key_id),
     ):
         if value is not None:
             statement = statement.where(column == value)

@@ -17,6 +17,8 @@ from schemas.organizations import (
     ProfileRead,
     ProfileUpdate,
 )
+from service.auth.policy import allow
+from service.auth.principal import Principal
 from service.db import SessionDep
 from service.engine import MatchEngineDep
 from service.http import IfMatchHeader, decode_cursor, encode_cursor, set_etag
@@ -27,6 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["organizations"])
 
 OrganizationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Organisation id")]
 ProfileId = Annotated[int, Path(ge=1, le=MAX_ID, description="Profile id")]
+# Advisors change organisations of their regions, integrations the ones they registered.
+Staff = Annotated[Principal, allow("advisor", "integration")]
+AnyCaller = Annotated[Principal, allow("advisor", "integration", "widget")]
 
 
 @router.post(
@@ -37,11 +42,15 @@ ProfileId = Annotated[int, Path(ge=1, le=MAX_ID, description="Profile id")]
     summary="Register an organisation with its profiles",
 )
 def create_organization(
-    body: OrganizationCreate, session: SessionDep, engine: MatchEngineDep, response: Response
+    body: OrganizationCreate,
+    session: SessionDep,
+    engine: MatchEngineDep,
+    principal: Staff,
+    response: Response,
 ) -> OrganizationRead:
     """Store a company or research organisation; its profiles are embedded and matchable
     as soon as this returns."""
-    created = service.create_organization(session, engine, body)
+    created = service.create_organization(session, engine, principal, body)
     response.headers["Location"] = f"/api/v1/organizations/{created.id}"
     set_etag(response, created.version)
     return created
@@ -55,6 +64,7 @@ def create_organization(
 )
 def list_organizations(
     session: SessionDep,
+    principal: Staff,
     kind: OrganizationKind | None = None,
     region: Annotated[Region | None, Query(description="NUTS 3 code")] = None,
     country: Annotated[Country | None, Query(description="ISO 3166-1 alpha-2")] = None,
@@ -65,6 +75,7 @@ def list_organizations(
     """Organisations in id order; pass ``next_cursor`` back as ``cursor`` for more."""
     items, last_id = service.list_organizations(
         session,
+        principal,
         OrganizationFilter(kind=kind, region=region, country=country, q=q),
         after_id=decode_cursor(cursor),
         limit=limit,
@@ -79,10 +90,10 @@ def list_organizations(
     summary="Read an organisation",
 )
 def read_organization(
-    organization_id: OrganizationId, session: SessionDep, response: Response
+    organization_id: OrganizationId, session: SessionDep, principal: Staff, response: Response
 ) -> OrganizationRead:
     """One organisation with its profiles; the ETag carries its version."""
-    found = service.read_organization(session, organization_id)
+    found = service.read_organization(session, principal, organization_id)
     set_etag(response, found.version)
     return found
 
@@ -97,11 +108,12 @@ def update_organization(
     organization_id: OrganizationId,
     body: OrganizationUpdate,
     session: SessionDep,
+    principal: Staff,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> OrganizationRead:
     """Change the fields given; send ``If-Match`` with the version you read."""
-    updated = service.update_organization(session, organization_id, body, if_match)
+    updated = service.update_organization(session, principal, organization_id, body, if_match)
     set_etag(response, updated.version)
     return updated
 
@@ -113,10 +125,13 @@ def update_organization(
     summary="Delete an organisation and its profiles",
 )
 def delete_organization(
-    organization_id: OrganizationId, session: SessionDep, if_match: IfMatchHeader = None
+    organization_id: OrganizationId,
+    session: SessionDep,
+    principal: Staff,
+    if_match: IfMatchHeader = None,
 ) -> Response:
     """Deleted profiles are never returned by a match again; past match runs keep them."""
-    service.delete_organization(session, organization_id, if_match)
+    service.delete_organization(session, principal, organization_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -132,10 +147,11 @@ def add_profile(
     body: ProfileCreate,
     session: SessionDep,
     engine: MatchEngineDep,
+    principal: Staff,
     response: Response,
 ) -> ProfileRead:
     """A further profile (offers and/or needs) of the organisation."""
-    created = service.add_profile(session, engine, organization_id, body)
+    created = service.add_profile(session, engine, principal, organization_id, body)
     response.headers["Location"] = f"/api/v1/profiles/{created.id}"
     set_etag(response, created.version)
     return created
@@ -147,9 +163,11 @@ def add_profile(
     responses=problem_responses(404),
     summary="Read a profile",
 )
-def read_profile(profile_id: ProfileId, session: SessionDep, response: Response) -> ProfileRead:
+def read_profile(
+    profile_id: ProfileId, session: SessionDep, principal: AnyCaller, response: Response
+) -> ProfileRead:
     """One profile; the ETag carries its version."""
-    found = service.read_profile(session, profile_id)
+    found = service.read_profile(session, principal, profile_id)
     set_etag(response, found.version)
     return found
 
@@ -165,11 +183,12 @@ def update_profile(
     body: ProfileUpdate,
     session: SessionDep,
     engine: MatchEngineDep,
+    principal: Staff,
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> ProfileRead:
     """Change the fields given; changed texts are embedded again."""
-    updated = service.update_profile(session, engine, profile_id, body, if_match)
+    updated = service.update_profile(session, engine, principal, profile_id, body, if_match)
     set_etag(response, updated.version)
     return updated
 
@@ -181,8 +200,8 @@ def update_profile(
     summary="Delete a profile",
 )
 def delete_profile(
-    profile_id: ProfileId, session: SessionDep, if_match: IfMatchHeader = None
+    profile_id: ProfileId, session: SessionDep, principal: Staff, if_match: IfMatchHeader = None
 ) -> Response:
     """The profile leaves the index at once."""
-    service.delete_profile(session, profile_id, if_match)
+    service.delete_profile(session, principal, profile_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

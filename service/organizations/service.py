@@ -7,6 +7,7 @@ vectors and a change-log entry in the request's one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,6 +17,8 @@ from sqlmodel import Session
 from matching.text import fold
 from schemas import codes
 from schemas.organizations import (
+    ContactFields,
+    ContactRead,
     OrganizationCreate,
     OrganizationRead,
     OrganizationUpdate,
@@ -24,21 +27,59 @@ from schemas.organizations import (
     ProfileUpdate,
 )
 from service import vector_store
+from service.auth import access
+from service.auth.principal import Principal
 from service.engine import MatchEngine
 from service.errors import Conflict, InvalidInput, NotFound
 from service.http import check_if_match
-from service.models import Organization, Profile, utcnow
+from service.models import Contact, Organization, Profile, utcnow
 from service.organizations import repository
 
 
-def to_read(organization: Organization, profiles: list[Profile]) -> OrganizationRead:
-    """The API view of an organisation and its profiles."""
+def to_read(
+    principal: Principal,
+    organization: Organization,
+    profiles: list[Profile],
+    contacts: list[Contact],
+) -> OrganizationRead:
+    """The API view of an organisation as this caller may see it: contacts and private
+    profiles only for callers who may change it."""
+    full = access.full_view(principal, organization)
     return OrganizationRead.model_validate(
         {
             **organization.model_dump(),
-            "profiles": [ProfileRead.model_validate(p, from_attributes=True) for p in profiles],
+            "contacts": (
+                [ContactRead.model_validate(c, from_attributes=True) for c in contacts]
+                if full
+                else None
+            ),
+            "profiles": [
+                ProfileRead.model_validate(p, from_attributes=True)
+                for p in profiles
+                if full or p.public
+            ],
         }
     )
+
+
+def _read_view(
+    session: Session, principal: Principal, organizations: list[Organization]
+) -> list[OrganizationRead]:
+    ids = [o.id for o in organizations if o.id]
+    profiles = repository.profiles_of(session, ids)
+    contacts = repository.contacts_of(session, ids)
+    return [to_read(principal, o, profiles[o.id], contacts[o.id]) for o in organizations if o.id]
+
+
+def _replace_contacts(
+    session: Session, organization_id: int, contacts: list[ContactFields]
+) -> None:
+    for old in repository.contacts_of(session, [organization_id])[organization_id]:
+        session.delete(old)
+    session.add_all(
+        Contact(organization_id=organization_id, **contact.model_dump()) for contact in contacts
+    )
+    session.flush()
 
 
 def profile_read(profile: Profile) -> ProfileRead:
@@ -46,17 +87,34 @@ def profile_read(profile: Profile) -> ProfileRead:
     return ProfileRead.model_validate(profile, from_attributes=True)
 
 
-def _require_organization(session: Session, organization_id: int) -> Organization:
+def _require_organization(
+    session: Session, principal: Principal, organization_id: int, *, change: bool = False
+) -> Organization:
+    """The organisation if this caller may see it (else 404), and change it (else 403)."""
     organization = repository.get_organization(session, organization_id)
-    if organization is None:
+    if organization is None or not access.can_read_organization(principal, organization):
         raise NotFound(f"organization {organization_id} does not exist")
+    if change:
+        access.require_change(principal, organization)
     return organization
 
 
-def _require_profile(session: Session, profile_id: int) -> Profile:
+def _require_profile(
+    session: Session, principal: Principal, profile_id: int, *, change: bool = False
+) -> Profile:
+    """The profile if this caller may see it (else 404), and change it (else 403)."""
     profile = repository.get_profile(session, profile_id)
-    if profile is None:
+    organization = (
+        None if profile is None else repository.get_organization(session, profile.organization_id)
+    )
+    if (
+        profile is None
+        or organization is None
+        or not access.can_read_profile(principal, profile, organization)
+    ):
         raise NotFound(f"profile {profile_id} does not exist")
+    if change:
+        access.require_change(principal, organization)
     return profile
 
 
@@ -118,13 +176,16 @@ def _embed_new(engine: MatchEngine, profiles: list[ProfileCreate]) -> list[dict[
 
 
 def create_organization(
-    session: Session, engine: MatchEngine, body: OrganizationCreate
+    session: Session, engine: MatchEngine, principal: Principal, body: OrganizationCreate
 ) -> OrganizationRead:
     """Store a new organisation with its profiles, embedded and indexed."""
+    access.require_region(principal, body.region)
     _refuse_duplicate(session, ico=body.ico, ror=body.ror)
     embedded = _embed_new(engine, body.profiles)
-    fields = body.model_dump(exclude={"profiles"})
-    organization = Organization(**fields, name_folded=fold(body.name))
+    fields = body.model_dump(exclude={"profiles", "contacts"})
+    organization = Organization(
+        **fields, name_folded=fold(body.name), created_by_key_id=principal.key_id
+    )
     session.add(organization)
     _flush(session)
     assert organization.id is not None
@@ -132,37 +193,52 @@ def create_organization(
         _store_profile(session, engine, organization.id, profile.model_dump(), vectors)
         for profile, vectors in zip(body.profiles, embedded, strict=True)
     ]
+    _replace_contacts(session, organization.id, body.contacts)
     vector_store.record_changes(session, [p.id for p in profiles if p.id])
-    return to_read(organization, profiles)
+    [created] = _read_view(session, principal, [organization])
+    return created
 
 
-def read_organization(session: Session, organization_id: int) -> OrganizationRead:
-    """One organisation with its profiles."""
-    organization = _require_organization(session, organization_id)
-    assert organization.id is not None
-    return to_read(
-        organization, repository.profiles_of(session, [organization.id])[organization.id]
+def read_organization(
+    session: Session, principal: Principal, organization_id: int
+) -> OrganizationRead:
+    """One organisation with its profiles, as this caller may see it."""
+    [found] = _read_view(
+        session, principal, [_require_organization(session, principal, organization_id)]
     )
+    return found
 
 
 def list_organizations(
-    session: Session, filters: repository.OrganizationFilter, *, after_id: int, limit: int
+    session: Session,
+    principal: Principal,
+    filters: repository.OrganizationFilter,
+    *,
+    after_id: int,
+    limit: int,
 ) -> tuple[list[OrganizationRead], int | None]:
-    """A page of organisations and the id the next page starts after (None at the end)."""
+    """A page of organisations and the id the next page starts after (None at the end);
+    an integration key lists the organisations it registered."""
+    if principal.role == "integration":
+        filters = dataclasses.replace(filters, created_by_key_id=principal.key_id)
     rows = repository.list_organizations(session, filters, after_id=after_id, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
-    profiles = repository.profiles_of(session, [o.id for o in page if o.id])
-    items = [to_read(o, profiles[o.id]) for o in page if o.id]
-    return items, (page[-1].id if more else None)
+    return _read_view(session, principal, page), (page[-1].id if more else None)
 
 
 def update_organization(
-    session: Session, organization_id: int, body: OrganizationUpdate, if_match: str | None
+    session: Session,
+    principal: Principal,
+    organization_id: int,
+    body: OrganizationUpdate,
+    if_match: str | None,
 ) -> OrganizationRead:
     """Apply a partial update; profiles are re-indexed when region or country change."""
-    organization = _require_organization(session, organization_id)
+    organization = _require_organization(session, principal, organization_id, change=True)
     check_if_match(if_match, organization.version)
-    changes = _changes(body, not_null=("name", "country"))
+    changes = _changes(body, not_null=("name", "country", "contacts"))
+    contacts = body.contacts if "contacts" in changes else None
+    changes.pop("contacts", None)
     country = changes.get("country", organization.country)
     region = changes.get("region", organization.region)
     if region is not None:
@@ -170,6 +246,7 @@ def update_organization(
             codes.normalize_region(region, country)
         except ValueError as exc:
             raise InvalidInput.at("#/region", str(exc)) from exc
+    access.require_region(principal, region)
     _refuse_duplicate(
         session,
         ico=changes.get("ico"),
@@ -184,14 +261,19 @@ def update_organization(
     session.add(organization)
     _flush(session)
     assert organization.id is not None
+    if contacts is not None:
+        _replace_contacts(session, organization.id, contacts)
     profiles = repository.profiles_of(session, [organization.id])[organization.id]
     vector_store.record_changes(session, [p.id for p in profiles if p.id])
-    return to_read(organization, profiles)
+    [updated] = _read_view(session, principal, [organization])
+    return updated
 
 
-def delete_organization(session: Session, organization_id: int, if_match: str | None) -> None:
+def delete_organization(
+    session: Session, principal: Principal, organization_id: int, if_match: str | None
+) -> None:
     """Delete an organisation, its profiles and their vectors."""
-    organization = _require_organization(session, organization_id)
+    organization = _require_organization(session, principal, organization_id, change=True)
     check_if_match(if_match, organization.version)
     assert organization.id is not None
     profiles = repository.profiles_of(session, [organization.id])[organization.id]
@@ -201,10 +283,14 @@ def delete_organization(session: Session, organization_id: int, if_match: str | 
 
 
 def add_profile(
-    session: Session, engine: MatchEngine, organization_id: int, body: ProfileCreate
+    session: Session,
+    engine: MatchEngine,
+    principal: Principal,
+    organization_id: int,
+    body: ProfileCreate,
 ) -> ProfileRead:
     """Add a profile to an organisation."""
-    organization = _require_organization(session, organization_id)
+    organization = _require_organization(session, principal, organization_id, change=True)
     assert organization.id is not None
     [embedded] = _embed_new(engine, [body])
     profile = _store_profile(session, engine, organization.id, body.model_dump(), embedded)
@@ -213,20 +299,21 @@ def add_profile(
     return profile_read(profile)
 
 
-def read_profile(session: Session, profile_id: int) -> ProfileRead:
-    """One profile."""
-    return profile_read(_require_profile(session, profile_id))
+def read_profile(session: Session, principal: Principal, profile_id: int) -> ProfileRead:
+    """One profile (private ones only for callers who may change its organisation)."""
+    return profile_read(_require_profile(session, principal, profile_id))
 
 
 def update_profile(
     session: Session,
     engine: MatchEngine,
+    principal: Principal,
     profile_id: int,
     body: ProfileUpdate,
     if_match: str | None,
 ) -> ProfileRead:
     """Apply a partial update and re-embed the facets whose text changed."""
-    profile = _require_profile(session, profile_id)
+    profile = _require_profile(session, principal, profile_id, change=True)
     check_if_match(if_match, profile.version)
     changes = _changes(body, not_null=("offers", "needs", "keywords", "markets", "public"))
     offers = changes.get("offers", profile.offers)
@@ -248,9 +335,11 @@ def update_profile(
     return profile_read(profile)
 
 
-def delete_profile(session: Session, profile_id: int, if_match: str | None) -> None:
+def delete_profile(
+    session: Session, principal: Principal, profile_id: int, if_match: str | None
+) -> None:
     """Delete a profile and its vectors."""
-    profile = _require_profile(session, profile_id)
+    profile = _require_profile(session, principal, profile_id, change=True)
     check_if_match(if_match, profile.version)
     assert profile.id is not None
     vector_store.record_changes(session, [profile.id])

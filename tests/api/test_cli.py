@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from matching.embedder import SentenceTransformerEmbedder
-from service.app import create_app
 from service.cli import app as cli
 from service.config import Settings
-from tests.conftest import wait_ready
+from tests.conftest import admin_client, wait_ready
 
 
 def test_migrate_creates_an_empty_sqlite_database(
@@ -34,7 +32,7 @@ def test_demo_loads_once_and_gives_useful_matches_then_reindex_rebuilds(
     assert "organisations added" in first.output
     again = runner.invoke(cli, ["demo"])
     assert "0 organisations added" in again.output
-    with TestClient(create_app(cli_env, embedder=embedder)) as client:
+    with admin_client(cli_env, embedder) as client:
         wait_ready(client)
         found = client.get("/api/v1/organizations", params={"q": "precision castings"}).json()
         castings = found["items"][0]["profiles"][0]["id"]

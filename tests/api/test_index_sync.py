@@ -8,9 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.embedder import SentenceTransformerEmbedder
-from service.app import create_app
 from service.config import Settings
-from tests.conftest import wait_ready
+from tests.conftest import admin_client, wait_ready
 from tests.factories import COMPANIES, RESEARCH
 
 
@@ -34,8 +33,8 @@ def test_a_second_worker_sees_writes_of_the_first(
 ) -> None:
     other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
     with (
-        TestClient(create_app(settings, embedder=embedder)) as first,
-        TestClient(create_app(other, embedder=embedder)) as second,
+        admin_client(settings, embedder) as first,
+        admin_client(other, embedder) as second,
     ):
         wait_ready(first)
         wait_ready(second)
@@ -55,7 +54,7 @@ def test_damaged_snapshot_is_rebuilt_from_stored_vectors(
     caplog: pytest.LogCaptureFixture,
     damage: str,
 ) -> None:
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with admin_client(settings, embedder) as client:
         wait_ready(client)
         ids = _load(client)
         expected = _top(client, ids["Mlékárna Vzor s.r.o."])
@@ -63,7 +62,7 @@ def test_damaged_snapshot_is_rebuilt_from_stored_vectors(
     data = snapshot.read_bytes()
     snapshot.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"garbage")
     caplog.set_level(logging.INFO, logger="service.engine")
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with admin_client(settings, embedder) as client:
         wait_ready(client)
         assert client.get("/readyz").json()["profiles"] == len(ids)
         assert _top(client, ids["Mlékárna Vzor s.r.o."]) == expected
@@ -74,14 +73,14 @@ def test_damaged_snapshot_is_rebuilt_from_stored_vectors(
 def test_snapshot_of_another_model_is_not_used(
     settings: Settings, embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with admin_client(settings, embedder) as client:
         wait_ready(client)
         _load(client)
     original = embedder.model_id
     caplog.set_level(logging.INFO, logger="service.engine")
     try:
         embedder.model_id = "another/model"
-        with TestClient(create_app(settings, embedder=embedder)) as client:
+        with admin_client(settings, embedder) as client:
             wait_ready(client)
             # every profile was embedded again for the "new" model before ready
             assert client.get("/readyz").json()["profiles"] == len(RESEARCH) + len(COMPANIES)

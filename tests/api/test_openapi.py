@@ -28,6 +28,11 @@ ENDPOINTS = {
     ("post", "/api/v1/alliances"),
     ("get", "/api/v1/alliance-runs/{run_id}"),
     ("get", "/api/v1/stats/regions/{code}"),
+    ("post", "/api/v1/keys"),
+    ("get", "/api/v1/keys"),
+    ("delete", "/api/v1/keys/{key_id}"),
+    ("get", "/api/v1/audit"),
+    ("post", "/api/v1/erasures"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -1,0 +1,1 @@
+"""Administration: API keys, the audit trail, erasure of personal data."""
