@@ -87,7 +87,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db_engine = make_engine(settings.resolved_database_url)
-        await asyncio.to_thread(_install_bootstrap_key, settings, db_engine)
+        try:
+            await asyncio.to_thread(_install_bootstrap_key, settings, db_engine)
+        except BaseException:
+            db_engine.dispose()
+            raise
         model = embedder or await asyncio.to_thread(
             functools.partial(
                 SentenceTransformerEmbedder,

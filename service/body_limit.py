@@ -7,12 +7,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.errors import send_problem
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
-    """Reject bodies over ``max_bytes`` by Content-Length or while streaming."""
+    """Reject bodies over ``max_bytes``: by Content-Length before reading, or, for a
+    body sent without one (chunked), by reading it first (it is at most ``max_bytes``)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -24,32 +21,26 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(scope, send)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        if length is not None:
+            if length.isdigit() and int(length) > self.max_bytes:
                 await self._reject(scope, send)
+                return
+            await self.app(scope, receive, send)  # the server holds the body to its length
+            return
+        chunks: list[bytes] = []
+        received = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            if received > self.max_bytes:
+                await self._reject(scope, send)
+                return
+            more = message.get("more_body", False)
+        await self.app(scope, _replaying(b"".join(chunks), receive), send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         await send_problem(
@@ -60,3 +51,17 @@ class BodySizeLimit:
             f"the request body is over the limit of {self.max_bytes} bytes",
             [("connection", "close")],
         )
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then waits as before."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -237,7 +237,7 @@ def keys_create(
     _prepared(settings)
     db_engine = make_engine(settings.resolved_database_url)
     try:
-        with Session(db_engine) as session:
+        with Session(db_engine, expire_on_commit=False) as session:
             audit.attach(session, COMMAND_LINE)
             made = api_keys.create(
                 session,
@@ -267,7 +267,7 @@ def keys_revoke(key_id: int = typer.Argument(..., help="The key's id (see keys l
     _prepared(settings)
     db_engine = make_engine(settings.resolved_database_url)
     try:
-        with Session(db_engine) as session:
+        with Session(db_engine, expire_on_commit=False) as session:
             audit.attach(session, COMMAND_LINE)
             row = api_keys.revoke(session, key_id)
             session.commit()

@@ -117,8 +117,10 @@ async def send_problem(
     title: str,
     detail: str,
     headers: Iterable[tuple[str, str]] = (),
+    **extra: Any,
 ) -> None:
-    """Answer with problem+json from ASGI middleware (outside the exception handlers)."""
+    """Answer with problem+json from ASGI middleware (outside the exception handlers);
+    ``extra`` adds members such as ``errors``."""
     body = json.dumps(
         {
             "type": "about:blank",
@@ -126,6 +128,7 @@ async def send_problem(
             "status": status,
             "detail": detail,
             "instance": scope.get("path", ""),
+            **extra,
         }
     ).encode()
     raw_headers = [

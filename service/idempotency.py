@@ -108,11 +108,9 @@ class IdempotentPosts:
             await self.app(scope, receive, send)
             return
         if not valid_key(key):
-            await send_problem(
+            await _header_problem(
                 scope,
                 send,
-                422,
-                "Unprocessable Content",
                 f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII "
                 "characters",
             )
@@ -124,12 +122,8 @@ class IdempotentPosts:
         db_engine = scope["app"].state.db_engine
         begun = await anyio.to_thread.run_sync(begin, db_engine, principal.scope, key, fingerprint)
         if begun.outcome == "mismatch":
-            await send_problem(
-                scope,
-                send,
-                422,
-                "Unprocessable Content",
-                "this Idempotency-Key was used with a different request body",
+            await _header_problem(
+                scope, send, "this Idempotency-Key was used with a different request body"
             )
         elif begun.outcome == "running":
             await send_problem(
@@ -191,6 +185,17 @@ class _Captured:
     status: int = 500  # if the app fails before answering
     headers: dict[str, str] = field(default_factory=dict)
     chunks: list[bytes] = field(default_factory=list)
+
+
+async def _header_problem(scope: Scope, send: Send, detail: str) -> None:
+    await send_problem(
+        scope,
+        send,
+        422,
+        "Unprocessable Content",
+        detail,
+        errors=[{"parameter": "Idempotency-Key", "in": "header", "detail": detail}],
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:
