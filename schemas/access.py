@@ -104,7 +104,7 @@ class AuditEventRead(BaseModel):
     key_id: int | None
     key_name: str
     role: str
-    action: str = Field(description="create, update, delete, note, revoke or erase")
+    action: str = Field(description="create, update, delete, note or erase")
     object_type: str
     object_id: int | None
     fields: list[str]
@@ -146,3 +146,6 @@ class ErasureResult(BaseModel):
     opportunities: int = Field(description="Opportunities whose owner was cleared")
     events: int = Field(description="History entries whose text or actor was redacted")
     match_runs: int = Field(description="Free-text match queries that were redacted")
+    stored_responses: int = Field(
+        description="Responses kept for Idempotency-Key retries that named the person, deleted"
+    )

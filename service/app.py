@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from matching.embedder import Embedder, SentenceTransformerEmbedder
 from schemas.limits import MAX_BODY_BYTES
-from service import health
+from service import health, idempotency
 from service.admin.routes import router as admin_router
 from service.alliances.routes import router as alliances_router
 from service.auth import keys
@@ -52,7 +52,8 @@ header is applied once: a retry gets the first response.
 
 
 async def _keep_in_step(engine: MatchEngine, db_engine: Engine, interval: float) -> None:
-    """Catch up with other writers and save the snapshot when it changed."""
+    """Catch up with other writers, save the snapshot when it changed, and drop
+    idempotency records past their 24 hours."""
     while True:
         await asyncio.sleep(interval)
         if not engine.ready:
@@ -77,6 +78,7 @@ def _catch_up_and_save(engine: MatchEngine, db_engine: Engine) -> None:
     with Session(db_engine) as session:
         engine.catch_up(session)
     engine.save_snapshot()
+    idempotency.purge(db_engine)
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:

@@ -17,7 +17,7 @@ from datetime import timedelta
 import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +28,8 @@ from service.models import IdempotencyRecord, utcnow
 KEEP_FOR = timedelta(hours=24)
 NOT_KEPT = {401, 403, 429}
 KEPT_HEADERS = ("content-type", "location", "etag")
+# Answers that carry a secret are never stored, so they cannot be replayed.
+SECRET_ANSWERS = {"/api/v1/keys"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,18 @@ def finish(
         session.commit()
 
 
+def purge(db_engine: Engine) -> int:
+    """Delete records past their 24 hours; returns how many."""
+    with Session(db_engine) as session:
+        old = session.exec(
+            select(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - KEEP_FOR)
+        ).all()
+        for record in old:
+            session.delete(record)
+        session.commit()
+        return len(old)
+
+
 def valid_key(key: str) -> bool:
     """1 to 255 visible ASCII characters."""
     return 0 < len(key) <= MAX_IDEMPOTENCY_KEY_CHARS and key.isascii() and key.isprintable()
@@ -106,6 +120,14 @@ class IdempotentPosts:
         principal = scope.get("state", {}).get("principal")
         if key is None or scope["method"] != "POST" or principal is None:
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in SECRET_ANSWERS:
+            await _header_problem(
+                scope,
+                send,
+                "Idempotency-Key is not accepted here: the answer holds a secret that is never "
+                "stored; retry without it",
+            )
             return
         if not valid_key(key):
             await _header_problem(

@@ -43,10 +43,11 @@ def _forget_cached_keys(request: Request) -> None:
     summary="Create an API key",
 )
 def create_key(
-    body: KeyCreate, session: SessionDep, _admin: AdminCaller, request: Request, response: Response
+    body: KeyCreate, session: SessionDep, _admin: AdminCaller, request: Request
 ) -> KeyCreated:
     """The answer carries the key in ``key``: this is the only time it is shown; only its
-    SHA-256 digest is stored."""
+    SHA-256 digest is stored (so an ``Idempotency-Key`` is refused here: replaying the
+    answer would mean storing the key)."""
     made = keys.create(
         session,
         name=body.name,
@@ -57,7 +58,6 @@ def create_key(
         rate_limit_per_minute=body.rate_limit_per_minute,
     )
     _forget_cached_keys(request)
-    response.headers["Location"] = f"/api/v1/keys/{made.row.id}"
     return KeyCreated.model_validate({**made.row.model_dump(), "key": made.plaintext})
 
 

@@ -127,6 +127,11 @@ def principal_of(row: ApiKey) -> Principal:
     )
 
 
+def any_key_made(session: Session) -> bool:
+    """True once any key was ever made (revoked and expired ones count)."""
+    return session.exec(select(ApiKey.id).limit(1)).first() is not None
+
+
 def has_active_keys(session: Session) -> bool:
     """True when at least one key can be used."""
     now = utcnow()

@@ -59,6 +59,12 @@ class AccessControl:
         if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
             await self._preflight(scope, send, resolver, origin)
             return
+        # A widget's page must be able to read its 401 and 429 (and Retry-After) too.
+        refusals = send
+        if origin and origin in await anyio.to_thread.run_sync(
+            resolver.widget_origins, state.db_engine
+        ):
+            refusals = _with_cors(send, origin)
         principal: Principal | None = None
         authorization = headers.get("authorization")
         if authorization is not None:
@@ -66,7 +72,7 @@ class AccessControl:
             if token is not None:
                 principal = await anyio.to_thread.run_sync(resolver.resolve, state.db_engine, token)
             if principal is None:
-                await self._refuse_key(scope, send, resolver, token is None)
+                await self._refuse_key(scope, refusals, resolver, token is None)
                 return
         elif is_loopback(scope) and await anyio.to_thread.run_sync(
             resolver.open_mode, state.db_engine
@@ -77,7 +83,7 @@ class AccessControl:
             if wait > 0:
                 await send_problem(
                     scope,
-                    send,
+                    refusals,
                     429,
                     "Too Many Requests",
                     f"this key may make {resolver.per_minute(principal)} requests a minute",

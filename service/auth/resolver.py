@@ -76,8 +76,9 @@ class KeyResolver:
                 session.commit()
 
     def open_mode(self, db_engine: Engine) -> bool:
-        """True while no key exists at all: the local-only mode of a fresh install."""
-        return not self._flag("has_keys", db_engine, keys.has_active_keys)
+        """True until the first key is made: the local-only mode of a fresh install
+        (revoking every key later does not reopen it)."""
+        return not self._flag("any_key", db_engine, keys.any_key_made)
 
     def widget_origins(self, db_engine: Engine) -> frozenset[str]:
         """Origins any widget key allows."""

@@ -343,15 +343,27 @@ def test_a_failed_first_attempt_is_not_replayed(client: TestClient) -> None:
     again = client.post("/api/v1/organizations", json=body, headers={"Idempotency-Key": "imp-2"})
     assert again.json() == bad.json()  # a client error is an answer too: replayed
     widget = as_key(client, make_key(client, "widget")["key"])
-    refused = widget.post(
-        "/api/v1/keys", json={"name": "x", "role": "admin"}, headers={"Idempotency-Key": "imp-3"}
-    )
-    assert refused.status_code == 403
+    for _ in range(2):
+        refused = widget.post(
+            "/api/v1/organizations", json=organization(), headers={"Idempotency-Key": "imp-3"}
+        )
+        assert refused.status_code == 403
     assert "idempotent-replayed" not in refused.headers
     bad_key = client.post(
         "/api/v1/organizations", json=body, headers={"Idempotency-Key": "x" * 300}
     )
     assert bad_key.status_code in {400, 422}
+
+
+def test_a_key_is_never_stored_for_an_idempotent_replay(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/keys",
+        json={"name": "retry", "role": "integration"},
+        headers={"Idempotency-Key": "key-1"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "Idempotency-Key"
+    assert [k["name"] for k in client.get("/api/v1/keys").json()["items"]] == ["bootstrap admin"]
 
 
 def test_cors_only_for_a_widget_keys_origins(client: TestClient) -> None:
@@ -381,6 +393,13 @@ def test_cors_only_for_a_widget_keys_origins(client: TestClient) -> None:
     staff = client.get("/api/v1/organizations", headers={"Origin": "https://www.jmk.cz"})
     assert staff.status_code == 200
     assert "access-control-allow-origin" not in staff.headers  # same-origin only
+    revoked = caller.post(
+        "/api/v1/matches",
+        json=search,
+        headers={"Origin": "https://www.jmk.cz", "Authorization": "Bearer pk_wrong"},
+    )
+    assert revoked.status_code == 401  # and the widget's page can read why
+    assert revoked.headers["access-control-allow-origin"] == "https://www.jmk.cz"
 
 
 def test_bootstrap_key_rotates_on_restart(
@@ -426,9 +445,9 @@ def test_without_any_key_only_this_machine_is_served(
         assert made.status_code == 201
         app.state.key_resolver.invalidate()
         assert local.get("/api/v1/organizations").status_code == 401  # keys exist now
-        assert (
-            local.get(
-                "/api/v1/organizations", headers={"Authorization": f"Bearer {made.json()['key']}"}
-            ).status_code
-            == 200
-        )
+        first = made.json()
+        assert local.get("/api/v1/organizations", headers=bearer(first["key"])).status_code == 200
+        revoked = local.delete(f"/api/v1/keys/{first['id']}", headers=bearer(first["key"]))
+        assert revoked.status_code == 204
+        app.state.key_resolver.invalidate()
+        assert local.get("/api/v1/organizations").status_code == 401  # revoking all reopens nothing

@@ -102,9 +102,8 @@ def test_erasure_removes_a_person_everywhere_and_audits_without_the_data(
 ) -> None:
     firm = client.post(
         "/api/v1/organizations",
-        json=organization(
-            contacts=[JANA, {"name": "Karel Novák", "email": "karel@firma.cz"}],
-        ),
+        json=organization(contacts=[JANA, {"name": "Karel Novák", "email": "karel@firma.cz"}]),
+        headers={"Idempotency-Key": "register-firm"},  # its stored answer names Jana too
     ).json()
     institute = client.post(
         "/api/v1/organizations",
@@ -129,24 +128,66 @@ def test_erasure_removes_a_person_everywhere_and_audits_without_the_data(
         json={"email": JANA["email"], "name": JANA["name"], "phone": JANA["phone"]},
     )
     assert erased.status_code == 200, erased.text
-    assert erased.json() == {"contacts": 1, "opportunities": 1, "events": 2, "match_runs": 1}
+    assert erased.json() == {
+        "contacts": 1,
+        "opportunities": 1,
+        "events": 2,
+        "match_runs": 1,
+        "stored_responses": 1,
+    }
 
     after = client.get(f"/api/v1/organizations/{firm['id']}").json()
     assert [c["name"] for c in after["contacts"]] == ["Karel Novák"]
     assert client.get(f"/api/v1/opportunities/{opened['id']}").json()["owner"] is None
     events = client.get(f"/api/v1/opportunities/{opened['id']}/events").json()["items"]
     runs = client.get("/api/v1/match-runs").json()["items"]
-    everything = json.dumps([after, events, runs, _audit(client)], ensure_ascii=False)
+    run = client.get(f"/api/v1/match-runs/{runs[0]['run_id']}").json()  # explanations quote it
+    everything = json.dumps([after, events, runs, run, _audit(client)], ensure_ascii=False)
     for value in JANA.values():
         assert value not in everything
     assert events[0]["text"] == "Call [erased] at [erased] or write to [erased]."
     assert events[-1]["text"] == "[erased] agreed to a meeting."
     erasure = _audit(client, action="erase")
     assert [(e["object_type"], e["object_id"], e["fields"]) for e in erasure] == [
-        ("person", None, ["contacts", "events", "match_runs", "opportunities"])
+        ("person", None, ["contacts", "events", "match_runs", "opportunities", "stored_responses"])
     ]
     again = client.post("/api/v1/erasures", json={"email": JANA["email"]})
-    assert again.json() == {"contacts": 0, "opportunities": 0, "events": 0, "match_runs": 0}
+    assert set(again.json().values()) == {0}
+    replay = client.post(
+        "/api/v1/organizations",
+        json=organization(contacts=[JANA, {"name": "Karel Novák", "email": "karel@firma.cz"}]),
+        headers={"Idempotency-Key": "register-firm"},
+    )
+    assert "idempotent-replayed" not in replay.headers  # its stored answer is gone
+
+
+def test_erasure_finds_names_whatever_their_case_is_written_in(client: TestClient) -> None:
+    firm = client.post("/api/v1/organizations", json=organization()).json()
+    lab = client.post(
+        "/api/v1/organizations",
+        json=organization(kind="research", name="Lab", nace=["72.19"], profiles=[profile()]),
+    ).json()
+    opened = client.post(
+        "/api/v1/opportunities",
+        json={
+            "profile_ids": [firm["profiles"][0]["id"], lab["profiles"][0]["id"]],
+            "owner": "ŠÁRKA ŘÍHOVÁ",
+            "note": "Šárka Říhová leads it.",
+        },
+    ).json()
+    client.patch(
+        f"/api/v1/opportunities/{opened['id']}",
+        json={"owner": "Petr", "status": "contacted"},
+        headers={"If-Match": '"1"'},
+    )
+    erased = client.post("/api/v1/erasures", json={"name": "šárka říhová"}).json()
+    assert erased["events"] == 2  # the note at creation, the reassignment from her
+    events = client.get(f"/api/v1/opportunities/{opened['id']}/events").json()["items"]
+    assert events[0]["text"] == "[erased] leads it."
+    reassigned = next(e for e in events if e["kind"] == "owner")
+    assert (reassigned["from"], reassigned["to"]) == ("[erased]", "Petr")
+    moved = next(e for e in events if e["kind"] == "status")
+    assert (moved["from"], moved["to"]) == ("new", "contacted")  # statuses untouched
 
 
 def test_erasure_needs_someone_to_erase(client: TestClient) -> None:
