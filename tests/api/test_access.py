@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from matching.embedder import SentenceTransformerEmbedder
+from service import idempotency
 from service.app import create_app
 from service.config import Settings
 from tests.access_helpers import as_key, bearer, make_key
@@ -451,3 +453,59 @@ def test_without_any_key_only_this_machine_is_served(
         assert revoked.status_code == 204
         app.state.key_resolver.invalidate()
         assert local.get("/api/v1/organizations").status_code == 401  # revoking all reopens nothing
+
+
+def test_a_retry_while_the_first_is_running_gets_409(client: TestClient, database_url: str) -> None:
+    body = organization(name="Slow s.r.o.")
+    first = client.post("/api/v1/organizations", json=body, headers={"Idempotency-Key": "race"})
+    assert first.status_code == 201
+    engine = create_engine(database_url)
+    with engine.begin() as connection:  # as if the first request had not answered yet
+        connection.execute(text("UPDATE idempotency_record SET status_code = NULL"))
+    engine.dispose()
+    running = client.post("/api/v1/organizations", json=body, headers={"Idempotency-Key": "race"})
+    assert running.status_code == 409
+    assert running.headers["retry-after"] == "1"
+    names = [o["name"] for o in client.get("/api/v1/organizations").json()["items"]]
+    assert names.count("Slow s.r.o.") == 1
+
+
+def test_concurrent_retries_write_once(client: TestClient) -> None:
+    body = organization(name="Twice s.r.o.")
+    barrier = threading.Barrier(4)
+    answers: list[Any] = []
+
+    def post() -> None:
+        caller = as_key(client, ADMIN_KEY)
+        barrier.wait()
+        answers.append(
+            caller.post("/api/v1/organizations", json=body, headers={"Idempotency-Key": "twice"})
+        )
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers)[0] == 201
+    assert {a.status_code for a in answers} <= {201, 409}
+    created = {a.json()["id"] for a in answers if a.status_code == 201}
+    assert len(created) == 1  # every 201 is the one organisation
+    names = [o["name"] for o in client.get("/api/v1/organizations").json()["items"]]
+    assert names.count("Twice s.r.o.") == 1
+
+
+def test_expired_idempotency_records_are_purged(client: TestClient, database_url: str) -> None:
+    client.post("/api/v1/organizations", json=organization(), headers={"Idempotency-Key": "old"})
+    client.post("/api/v1/organizations", json=organization(), headers={"Idempotency-Key": "new"})
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE idempotency_record SET created_at = :then WHERE idempotency_key = 'old'"),
+            {"then": datetime.now(UTC) - timedelta(hours=25)},
+        )
+    assert idempotency.purge(client.app.state.db_engine) == 1  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT idempotency_key FROM idempotency_record")).all()
+    engine.dispose()
+    assert [row[0] for row in left] == ["new"]
