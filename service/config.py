@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     widget_rate_limit_per_minute: int = Field(
         default=60, ge=1, description="Requests a minute per widget key (unless set on the key)"
     )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where request counts live: memory:// (per process) or a shared store "
+        "such as redis://host:6379 (all workers together; needs the redis package)",
+    )
     failed_auth_per_minute: int = Field(
         default=30, ge=1, description="Requests with a wrong key a minute per client address"
     )

@@ -1,33 +1,31 @@
-"""Per-caller token buckets (in process: each worker counts its own requests)."""
+"""Per-caller rate limits: at most N requests in any 60 seconds (a moving window).
+
+Counts live in the storage the ``limits`` library names by URI: ``memory://``
+(each process counts its own) or a shared one such as ``redis://host:6379``
+(every worker counts together).
+"""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections.abc import Callable
+
+from limits import RateLimitItemPerMinute, storage, strategies
 
 
 class RateLimiter:
-    """``per_minute`` requests a minute per caller, in bursts of up to ``per_minute``."""
+    """``per_minute`` requests per caller in any minute."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
-        self._lock = threading.Lock()
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
 
     def take(self, caller: str, per_minute: int) -> float:
         """Spend one request of ``caller``: 0 when allowed, else the seconds to wait."""
-        now = self._clock()
-        rate = per_minute / 60.0
-        with self._lock:
-            tokens, at = self._buckets.get(caller, (float(per_minute), now))
-            tokens = min(float(per_minute), tokens + (now - at) * rate)
-            if tokens >= 1.0:
-                self._buckets[caller] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[caller] = (tokens, now)
-            return (1.0 - tokens) / rate
+        item = RateLimitItemPerMinute(per_minute)
+        if self._limiter.hit(item, caller):
+            return 0.0
+        reset = self._limiter.get_window_stats(item, caller).reset_time
+        return max(reset - time.time(), 0.001)
 
     @staticmethod
     def retry_after(wait_seconds: float) -> str:

@@ -27,11 +27,14 @@ class KeyResolver:
     """Key lookups, the open-mode check and the rate limiter of one app."""
 
     settings: Settings
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter = field(init=False)
     _cache: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _flags: dict[str, tuple[Any, float]] = field(default_factory=dict)
     _last_used: dict[int, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.settings.rate_limit_storage)
 
     def invalidate(self) -> None:
         """Forget cached lookups (after a key is created or revoked here)."""

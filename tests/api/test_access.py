@@ -290,7 +290,7 @@ def test_rate_limit_per_key_answers_429_with_retry_after(client: TestClient) -> 
     assert statuses == [200, 200, 200, 429]
     limited = slow.get("/api/v1/organizations")
     assert limited.headers["content-type"] == "application/problem+json"
-    assert 1 <= int(limited.headers["retry-after"]) <= 20  # a token every 20 s
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert other.get("/api/v1/organizations").status_code == 200  # buckets are per key
 
 
