@@ -112,7 +112,14 @@ class Profile(SQLModel, table=True):
     source: str = Field(default="manual", max_length=16)
     external_ref: str | None = Field(default=None, max_length=64, unique=True)
     public: bool = Field(default=True)
-    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, index=True, description="not matched after this"
+    )
+    details: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="fields of the source format kept as given, e.g. an EEN profile's",
+    )
     version: int = Field(default=1)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
@@ -328,3 +335,80 @@ class IdempotencyRecord(SQLModel, table=True):
     headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     body: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Job(SQLModel, table=True):
+    """A background job (a bulk import) with its progress and per-row errors."""
+
+    __tablename__ = "job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(default="queued", max_length=16, index=True)
+    format: str | None = Field(default=None, max_length=8)
+    filename: str | None = Field(default=None, max_length=255)
+    total: int = 0
+    done: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = _json_list()
+    message: str | None = Field(default=None, max_length=500, description="why it failed")
+    cancel_requested: bool = Field(default=False)
+    created_by_key_id: int | None = Field(default=None, index=True)
+    created_at: datetime = _timestamp()
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JobFile(SQLModel, table=True):
+    """The uploaded file of a job, kept until the job ends."""
+
+    __tablename__ = "job_file"
+
+    job_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Webhook(SQLModel, table=True):
+    """A partner's receiver of events, signed with its own secret."""
+
+    __tablename__ = "webhook"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: int | None = Field(default=None, index=True, description="the key that registered it")
+    url: str = Field(max_length=2048)
+    events: list[str] = _json_list()
+    secret: str = Field(max_length=64, description="HMAC-SHA256 signing secret")
+    active: bool = Field(default=True)
+    created_at: datetime = _timestamp()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one webhook: sent, retried with backoff for 24 h, logged."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("webhook.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    event: str = Field(max_length=40)
+    object_type: str = Field(max_length=32)
+    object_id: int
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _timestamp()
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
