@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -118,7 +118,13 @@ class ProfileRead(BaseModel):
     keywords: list[str]
     markets: list[str]
     public: bool
-    source: str
+    source: str = Field(description="manual, import or een")
+    external_ref: str | None = Field(description="Reference in the source system, e.g. EEN")
+    valid_until: datetime | None = Field(description="Not matched after this (expired EEN)")
+    details: dict[str, Any] | None = Field(
+        description="Fields of the source format as given (EEN profiles); outside the "
+        "importing key's reach the owner shows as country, type and size only"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -29,6 +29,7 @@ from schemas.organizations import (
 from service import vector_store
 from service.auth import access
 from service.auth.principal import Principal
+from service.een import mapping as een
 from service.engine import MatchEngine
 from service.errors import Conflict, InvalidInput, NotFound
 from service.http import check_if_match
@@ -53,11 +54,7 @@ def to_read(
                 if full
                 else None
             ),
-            "profiles": [
-                ProfileRead.model_validate(p, from_attributes=True)
-                for p in profiles
-                if full or p.public
-            ],
+            "profiles": [profile_read(p, full=full) for p in profiles if full or p.public],
         }
     )
 
@@ -82,9 +79,12 @@ def _replace_contacts(
     session.flush()
 
 
-def profile_read(profile: Profile) -> ProfileRead:
+def profile_read(profile: Profile, *, full: bool = True) -> ProfileRead:
     """The API view of a profile."""
-    return ProfileRead.model_validate(profile, from_attributes=True)
+    read = ProfileRead.model_validate(profile, from_attributes=True)
+    if not full and profile.source == "een" and profile.details is not None:
+        read.details = een.shared_details(profile.details)
+    return read
 
 
 def _require_organization(
@@ -301,7 +301,10 @@ def add_profile(
 
 def read_profile(session: Session, principal: Principal, profile_id: int) -> ProfileRead:
     """One profile (private ones only for callers who may change its organisation)."""
-    return profile_read(_require_profile(session, principal, profile_id))
+    profile = _require_profile(session, principal, profile_id)
+    organization = repository.get_organization(session, profile.organization_id)
+    assert organization is not None
+    return profile_read(profile, full=access.full_view(principal, organization))
 
 
 def update_profile(

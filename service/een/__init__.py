@@ -1,0 +1,1 @@
+"""Enterprise Europe Network partnering profiles: mapping in, expressions of interest out."""
