@@ -8,22 +8,27 @@ from service.errors import send_problem
 
 
 class BodySizeLimit:
-    """Reject bodies over ``max_bytes``: by Content-Length before reading, or, for a
-    body sent without one (chunked), by reading it first (it is at most ``max_bytes``)."""
+    """Reject bodies over ``max_bytes`` (or a path's own limit in ``overrides``): by
+    Content-Length before reading, or, for a body sent without one (chunked), by reading
+    it first (it is at most the limit)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.overrides.get(scope["path"], self.max_bytes)
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
         if length is not None:
-            if length.isdigit() and int(length) > self.max_bytes:
-                await self._reject(scope, send)
+            if length.isdigit() and int(length) > limit:
+                await self._reject(scope, send, limit)
                 return
             await self.app(scope, receive, send)  # the server holds the body to its length
             return
@@ -36,19 +41,19 @@ class BodySizeLimit:
                 break
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
-            if received > self.max_bytes:
-                await self._reject(scope, send)
+            if received > limit:
+                await self._reject(scope, send, limit)
                 return
             more = message.get("more_body", False)
         await self.app(scope, _replaying(b"".join(chunks), receive), send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         await send_problem(
             scope,
             send,
             413,
             "Content Too Large",
-            f"the request body is over the limit of {self.max_bytes} bytes",
+            f"the request body is over the limit of {limit} bytes",
             [("connection", "close")],
         )
 

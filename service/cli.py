@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlmodel import Session, select
 
 from matching.embedder import SentenceTransformerEmbedder
 from schemas.access import KeyCreate
 from schemas.organizations import OrganizationCreate
-from service import audit, migrate, vector_store
+from service import audit, jobs, migrate, vector_store
 from service import feedback as feedback_report
 from service.auth import keys as api_keys
 from service.auth.middleware import LOOPBACK
@@ -27,8 +30,10 @@ from service.auth.principal import COMMAND_LINE
 from service.config import Settings
 from service.db import make_engine
 from service.engine import MatchEngine
+from service.imports import formats
+from service.imports.pipeline import run_import
 from service.logs import log_config
-from service.models import Organization
+from service.models import Job, Organization, utcnow
 from service.organizations import service as organizations
 
 app = typer.Typer(help="partnermatch: match companies with research organisations.")
@@ -308,6 +313,80 @@ def keys_list(
             ),
         )
     console.print(table)
+
+
+@app.command("import")
+def import_command(
+    path: Path = typer.Argument(..., help="CSV, JSON Lines or EEN profiles JSON"),
+    format_: str | None = typer.Option(
+        None, "--format", help="csv, jsonl or een; by default from the file"
+    ),
+) -> None:
+    """Import organisations from a file, with a progress bar and a summary; exits 1 when
+    a row or the file failed."""
+    if format_ is not None and format_ not in formats.FORMATS:
+        console.print(f"unknown format '{format_}': use one of {', '.join(formats.FORMATS)}")
+        raise typer.Exit(2)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        console.print(f"cannot read {path}: {exc.strerror}")
+        raise typer.Exit(2) from None
+    settings = Settings()
+    _prepared(settings)
+    chosen = format_ or formats.detect(path.name, content)
+    with _engine(settings) as engine:
+        with Session(engine.db_engine, expire_on_commit=False) as session:
+            job = jobs.enqueue(  # running already: no server's worker may claim it
+                session,
+                kind="import",
+                content=content,
+                created_by_key_id=None,
+                format=chosen,
+                filename=path.name[:255],
+                status="running",
+                started_at=utcnow(),
+                heartbeat_at=utcnow(),
+            )
+            session.commit()
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"importing {path.name} ({chosen})", total=None)
+
+            def show(counts: dict[str, Any]) -> None:
+                bar.update(task, total=counts.get("total"), completed=counts.get("done", 0))
+
+            jobs.run_one(
+                engine.db_engine,
+                job,
+                functools.partial(run_import, engine=engine),
+                on_progress=show,
+            )
+        with Session(engine.db_engine) as session:
+            finished = session.get(Job, job.id)
+    assert finished is not None
+    _print_job(finished)
+    if finished.status != "done" or finished.failed:
+        raise typer.Exit(1)
+
+
+def _print_job(job: Job) -> None:
+    table = Table(title=f"import {job.filename}: {job.status}")
+    for column in ("rows", "created", "updated", "unchanged", "failed"):
+        table.add_column(column, justify="right")
+    counts = (job.total, job.created, job.updated, job.unchanged, job.failed)
+    table.add_row(*(str(value) for value in counts))
+    console.print(table)
+    if job.message:
+        console.print(f"the file was not imported: {job.message}")
+    if job.errors:
+        errors = Table(title="rows not imported")
+        for column in ("row", "field", "problem"):
+            errors.add_column(column)
+        for error in job.errors[:50]:
+            errors.add_row(str(error["row"]), error["field"] or "-", error["message"])
+        console.print(errors)
+        if job.failed > 50:
+            console.print(f"... and {job.failed - 50} more rows (GET /api/v1/jobs/{job.id})")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,23 @@ class Settings(BaseSettings):
         description="Where request counts live: memory:// (per process) or a shared store "
         "such as redis://host:6379 (all workers together; needs the redis package)",
     )
+    max_import_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest file POST /api/v1/imports takes"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one webhook delivery may take"
+    )
+    webhook_retry_seconds: float = Field(
+        default=30.0, gt=0, description="First retry of a failed delivery; doubles each time"
+    )
+    webhook_give_up_hours: float = Field(
+        default=24.0, gt=0, description="Deliveries still failing this long after the event stop"
+    )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback or private addresses (tests, one-machine "
+        "setups); off, such URLs are refused",
+    )
     failed_auth_per_minute: int = Field(
         default=30, ge=1, description="Requests with a wrong key a minute per client address"
     )

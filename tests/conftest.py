@@ -83,6 +83,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         bootstrap_admin_key=ADMIN_KEY,
         rate_limit_per_minute=1_000_000,  # tests of rate limits set their own
+        max_import_bytes=2 * 1024 * 1024,  # so a test can go over it cheaply
     )
 
 

@@ -160,7 +160,7 @@ def run_alliances(
         raise NotReady("the index is still loading; try again shortly")
     body = body.model_copy(update={"regions": access.advisor_regions(principal, body.regions)})
     engine.catch_up(session)
-    hidden = access.hidden_profile_ids(session, principal)
+    hidden = access.hidden_profile_ids(session, principal) | matches.expired_profile_ids(session)
     if body.seed_profile_id is not None:
         organization = matches.organizations_of_profiles(session, [body.seed_profile_id]).get(
             body.seed_profile_id

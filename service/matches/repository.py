@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.models import Match, MatchRun, Organization, Profile
+from service.models import Match, MatchRun, Organization, Profile, utcnow
 
 
 def organizations_of_profiles(
@@ -23,6 +23,13 @@ def organizations_of_profiles(
         .where(col(Profile.id).in_(profile_ids))
     )
     return {int(pid): organization for pid, organization in session.exec(statement) if pid}
+
+
+def expired_profile_ids(session: Session) -> frozenset[int]:
+    """Profiles past their ``valid_until`` (expired or archived EEN profiles): kept,
+    never matched."""
+    statement = select(Profile.id).where(col(Profile.valid_until) <= utcnow())
+    return frozenset(pid for pid in session.exec(statement) if pid is not None)
 
 
 def get_run(session: Session, run_id: int) -> tuple[MatchRun, list[Match]] | None:

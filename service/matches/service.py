@@ -20,6 +20,7 @@ from service.engine import MatchEngine
 from service.errors import Forbidden, NotFound, NotReady
 from service.matches import repository
 from service.models import Match, MatchRun, Organization, Profile
+from service.webhooks import events
 
 OTHER_KIND = {"company": "research", "research": "company"}
 
@@ -65,7 +66,11 @@ def _profile_source(
 ) -> tuple[_Source, str, Organization]:
     found = repository.organizations_of_profiles(session, [profile_id])
     profile = session.get(Profile, profile_id)
-    if profile is None or profile_id not in found or profile_id in hidden:
+    if (
+        profile is None
+        or profile_id not in found
+        or not access.can_read_profile(principal, profile, found[profile_id])
+    ):
         raise NotFound(f"profile {profile_id} does not exist")
     organization = found[profile_id]
     if not access.full_view(principal, organization):
@@ -169,7 +174,8 @@ def run_match(
             "a widget key searches by 'text' only", errors=[{"pointer": "#/profile_id"}]
         )
     engine.catch_up(session)
-    hidden = access.hidden_profile_ids(session, principal)
+    # never returned: what the caller may not see, and profiles past their validity
+    hidden = access.hidden_profile_ids(session, principal) | repository.expired_profile_ids(session)
     source_organization: Organization | None = None
     if body.profile_id is not None:
         source, target, source_organization = _profile_source(
@@ -199,8 +205,41 @@ def run_match(
     session.flush()
     assert run.id is not None
     session.add_all([Match(run_id=run.id, **result) for result in results])
+    _announce(session, run, source_organization, results)
     session.flush()
     return _read(run, results)
+
+
+def _announce(
+    session: Session,
+    run: MatchRun,
+    source: Organization | None,
+    results: list[dict[str, Any]],
+) -> None:
+    """``match.created`` for the partners who registered the source or a result (ids and
+    scores only: the texts and explanations stay here)."""
+    assert run.id is not None
+    organizations = [session.get(Organization, result["organization"]["id"]) for result in results]
+    owners = {
+        org.created_by_key_id
+        for org in [source, *organizations]
+        if org is not None and org.created_by_key_id is not None
+    }
+    payload = {
+        "run_id": run.id,
+        "profile_id": run.profile_id,
+        "created_at": run.created_at.isoformat(),
+        "results": [
+            {
+                "rank": result["rank"],
+                "profile_id": result["profile_id"],
+                "organization_id": result["organization"]["id"],
+                "score": result["score"],
+            }
+            for result in results
+        ],
+    }
+    events.emit(session, "match.created", "match_run", run.id, payload, owners)
 
 
 def _read(run: MatchRun, results: list[dict[str, Any]]) -> MatchRunRead:
