@@ -29,7 +29,7 @@ KEEP_FOR = timedelta(hours=24)
 NOT_KEPT = {401, 403, 429}
 KEPT_HEADERS = ("content-type", "location", "etag")
 # Answers that carry a secret are never stored, so they cannot be replayed.
-SECRET_ANSWERS = {"/api/v1/keys"}
+SECRET_ANSWERS = {"/api/v1/keys", "/api/v1/webhooks"}
 
 
 @dataclass(frozen=True)

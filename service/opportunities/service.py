@@ -37,6 +37,7 @@ from service.models import (
 )
 from service.opportunities import repository
 from service.opportunities.repository import OpportunityFilter
+from service.webhooks import events as webhook_events
 
 
 def _location(opportunity_id: int) -> str:
@@ -359,9 +360,31 @@ def update(
     audit.record(
         session, "update", "opportunity", opportunity_id, sorted({*values} - {"updated_at"})
     )
+    if "status" in values:
+        _announce_status(session, opportunity_id, opportunity.status, values["status"])
     session.flush()
     session.expire(opportunity)
     return read(session, principal, opportunity_id)
+
+
+def _announce_status(session: Session, opportunity_id: int, before: str, after: str) -> None:
+    """``opportunity.status_changed`` for the partners who registered a member."""
+    members = repository.members_of(session, [opportunity_id])[opportunity_id]
+    owners = {
+        org.created_by_key_id
+        for member in members
+        if (org := session.get(Organization, member.organization_id)) is not None
+        and org.created_by_key_id is not None
+    }
+    payload = {
+        "opportunity_id": opportunity_id,
+        "from": before,
+        "to": after,
+        "organization_ids": [member.organization_id for member in members],
+    }
+    webhook_events.emit(
+        session, "opportunity.status_changed", "opportunity", opportunity_id, payload, owners
+    )
 
 
 def _note_last(
