@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from matching.embedder import Embedder, SentenceTransformerEmbedder
 from schemas.limits import MAX_BODY_BYTES
-from service import health, idempotency
+from service import health, idempotency, jobs
 from service.admin.routes import router as admin_router
 from service.alliances.routes import router as alliances_router
 from service.auth import keys
@@ -26,13 +26,18 @@ from service.auth.resolver import KeyResolver
 from service.body_limit import BodySizeLimit
 from service.config import Settings
 from service.db import make_engine
+from service.een.routes import router as een_router
 from service.engine import MatchEngine
 from service.errors import install_error_handlers
 from service.idempotency import IdempotentPosts
+from service.imports.pipeline import run_import
+from service.imports.routes import router as imports_router
 from service.matches.routes import router as matches_router
 from service.opportunities.routes import router as opportunities_router
 from service.organizations.routes import router as organizations_router
 from service.stats.routes import router as stats_router
+from service.webhooks.delivery import run_dispatcher
+from service.webhooks.routes import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +112,22 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         )
         app.state.db_engine = db_engine
         app.state.match_engine = engine
+        worker = jobs.Worker(db_engine, {"import": functools.partial(run_import, engine=engine)})
+        app.state.job_worker = worker
+        worker.start()
         starter = threading.Thread(target=_start_quietly, args=(engine,), daemon=True)
         starter.start()
         maintenance = asyncio.create_task(
             _keep_in_step(engine, db_engine, settings.snapshot_interval_seconds)
         )
+        stop_deliveries = asyncio.Event()
+        dispatcher = asyncio.create_task(run_dispatcher(db_engine, settings, stop_deliveries))
         try:
             yield
         finally:
+            stop_deliveries.set()
+            await dispatcher
+            await asyncio.to_thread(worker.stop)
             maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await maintenance
@@ -135,7 +148,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     # Outermost last: size limit, then who is calling, then replay of idempotent POSTs.
     app.add_middleware(IdempotentPosts)
     app.add_middleware(AccessControl)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        overrides={"/api/v1/imports": settings.max_import_bytes},
+    )
     routers = (
         health.router,
         organizations_router,
@@ -144,6 +161,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         stats_router,
         alliances_router,
         admin_router,
+        imports_router,
+        een_router,
+        webhooks_router,
     )
     for router in routers:
         app.include_router(router)

@@ -8,13 +8,16 @@ of every role gets through (2xx) or is refused (403), and without a key 401.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from service.config import Settings
+from service.models import Profile, WebhookDelivery
 from tests.access_helpers import as_key, make_key
 from tests.api.test_openapi import ENDPOINTS
 from tests.factories import organization, profile
@@ -50,9 +53,29 @@ EXPECTED: dict[tuple[str, str], set[str] | None] = {
     ("delete", "/api/v1/keys/{key_id}"): set(),
     ("get", "/api/v1/audit"): set(),
     ("post", "/api/v1/erasures"): set(),
+    ("post", "/api/v1/imports"): STAFF,
+    ("get", "/api/v1/imports/template.csv"): STAFF,
+    ("get", "/api/v1/jobs/{job_id}"): STAFF,
+    ("delete", "/api/v1/jobs/{job_id}"): STAFF,
+    ("get", "/api/v1/match-runs/{run_id}/eoi"): STAFF,
+    ("post", "/api/v1/webhooks"): {"integration"},
+    ("get", "/api/v1/webhooks"): {"integration"},
+    ("get", "/api/v1/webhooks/{webhook_id}"): {"integration"},
+    ("delete", "/api/v1/webhooks/{webhook_id}"): {"integration"},
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): {"integration"},
+    ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): {"integration"},
     ("get", "/healthz"): PUBLIC,
     ("get", "/readyz"): PUBLIC,
 }
+NOWHERE = "http://127.0.0.1:9/matrix"  # nothing listens there
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Webhooks may point at this machine (no test reaches the internet)."""
+    return settings.model_copy(update={"webhook_allow_private_urls": True})
+
+
 ROLES = ("admin", "advisor", "integration", "widget")
 
 
@@ -68,6 +91,8 @@ class World:
     run: dict[str, int] = field(default_factory=dict)
     opportunity: int = 0
     alliance_run: int = 0
+    job: dict[str, int] = field(default_factory=dict)
+    webhook: dict[str, int] = field(default_factory=dict)
     serial: int = 0
 
     def fresh_organization(self, role: str) -> dict[str, Any]:
@@ -82,7 +107,18 @@ class World:
         return dict(response.json())
 
 
+IMPORT_FILE = b"kind;name;region;offers\ncompany;Matrix import;CZ064;Machining of parts.\n"
+
+
+def _queue_import(world: World, role: str) -> int:
+    maker = world.clients[role] if role != "widget" else world.admin
+    queued = maker.post("/api/v1/imports", files={"file": ("matrix.csv", IMPORT_FILE)})
+    assert queued.status_code == 202, queued.text
+    return int(queued.json()["job_id"])
+
+
 def _build_world(client: TestClient) -> World:
+    client.app.state.job_worker.stop()  # type: ignore[attr-defined]  # jobs stay queued
     clients = {"admin": client}
     for role in ("advisor", "integration", "widget"):
         clients[role] = as_key(client, make_key(client, role)["key"])
@@ -116,7 +152,44 @@ def _build_world(client: TestClient) -> World:
     alliance = clients["advisor"].post("/api/v1/alliances", json={"size_min": 2, "size_max": 3})
     assert alliance.status_code == 201, alliance.text
     world.alliance_run = alliance.json()["run_id"]
+    world.job = {role: _queue_import(world, role) for role in ROLES}
+    world.webhook = {role: _new_webhook(world, role) for role in ROLES}
+    _as_een_profiles(client, world.own_profile.values())
     return world
+
+
+def _new_webhook(world: World, role: str) -> int:
+    maker = world.clients[role] if role in {"admin", "integration"} else world.admin
+    made = maker.post("/api/v1/webhooks", json={"url": NOWHERE, "events": ["match.created"]})
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+def _as_een_profiles(client: TestClient, profile_ids: Iterable[int]) -> None:
+    """Make the roles' own profiles EEN-sourced, so their runs have EOI drafts."""
+    with Session(client.app.state.db_engine) as session:  # type: ignore[attr-defined]
+        for profile_id in profile_ids:
+            stored = session.get(Profile, profile_id)
+            assert stored is not None
+            stored.source, stored.details = "een", {"reference": f"TOCZ2025000000{profile_id}"}
+            session.add(stored)
+        session.commit()
+
+
+def _pending_delivery(world: World, role: str) -> tuple[int, int]:
+    webhook_id = world.webhook[role]
+    with Session(world.admin.app.state.db_engine) as session:  # type: ignore[attr-defined]
+        row = WebhookDelivery(
+            webhook_id=webhook_id,
+            event="match.created",
+            object_type="match_run",
+            object_id=1,
+            payload={"run_id": 1},
+        )
+        session.add(row)
+        session.commit()
+        assert row.id is not None
+        return webhook_id, row.id
 
 
 Call = tuple[str, dict[str, Any]]  # url, request options
@@ -232,6 +305,41 @@ CALLS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("post", "/api/v1/erasures"): lambda w, r: (
         "/api/v1/erasures",
         {"json": {"email": "nobody@example.cz"}},
+    ),
+    ("post", "/api/v1/imports"): lambda w, r: (
+        "/api/v1/imports",
+        {"files": {"file": ("matrix.csv", IMPORT_FILE)}},
+    ),
+    ("get", "/api/v1/imports/template.csv"): lambda w, r: ("/api/v1/imports/template.csv", {}),
+    ("get", "/api/v1/jobs/{job_id}"): lambda w, r: (f"/api/v1/jobs/{w.job[r]}", {}),
+    ("delete", "/api/v1/jobs/{job_id}"): lambda w, r: (
+        f"/api/v1/jobs/{_queue_import(w, r)}",
+        {},
+    ),
+    ("get", "/api/v1/match-runs/{run_id}/eoi"): lambda w, r: (
+        f"/api/v1/match-runs/{w.run[r]}/eoi",
+        {},
+    ),
+    ("post", "/api/v1/webhooks"): lambda w, r: (
+        "/api/v1/webhooks",
+        {"json": {"url": NOWHERE, "events": ["opportunity.status_changed"]}},
+    ),
+    ("get", "/api/v1/webhooks"): lambda w, r: ("/api/v1/webhooks", {}),
+    ("get", "/api/v1/webhooks/{webhook_id}"): lambda w, r: (
+        f"/api/v1/webhooks/{w.webhook[r]}",
+        {},
+    ),
+    ("delete", "/api/v1/webhooks/{webhook_id}"): lambda w, r: (
+        f"/api/v1/webhooks/{_new_webhook(w, r)}",
+        {},
+    ),
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): lambda w, r: (
+        f"/api/v1/webhooks/{w.webhook[r]}/deliveries",
+        {},
+    ),
+    ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): lambda w, r: (
+        "/api/v1/webhooks/{}/deliveries/{}/replay".format(*_pending_delivery(w, r)),
+        {},
     ),
     ("get", "/healthz"): lambda w, r: ("/healthz", {}),
     ("get", "/readyz"): lambda w, r: ("/readyz", {}),
