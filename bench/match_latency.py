@@ -55,6 +55,7 @@ from matching.index import VectorIndex
 from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
 from matching.text import content_hash, fold, tokens
+from schemas.codes import CZ_REGIONS
 from schemas.matches import MatchRequest
 from service.auth.principal import COMMAND_LINE
 from service.db import make_engine
@@ -75,22 +76,7 @@ WARMUP_QUERIES = 20
 CONSISTENCY_QUERIES = 20
 INSERT_CHUNK = 2_000
 COUNTRY = "CZ"
-REGIONS = (
-    "CZ010",
-    "CZ020",
-    "CZ031",
-    "CZ032",
-    "CZ041",
-    "CZ042",
-    "CZ051",
-    "CZ052",
-    "CZ053",
-    "CZ063",
-    "CZ064",
-    "CZ071",
-    "CZ072",
-    "CZ080",
-)
+REGIONS = tuple(sorted(CZ_REGIONS))  # the 14 Czech NUTS 3 regions
 VOCABULARY = (
     "welding",
     "casting",
