@@ -157,17 +157,17 @@ def _store(
     failures: list[RowError] = []
     with Session(engine.db_engine, expire_on_commit=False) as session:
         audit.attach(session, principal)
-        changed: list[int] = []
+        changed: list[Profile] = []
         for row in rows:
             try:
-                outcome, profile_ids = upsert(session, principal, row)
+                outcome, profiles = upsert(session, principal, row)
             except RowProblem as problem:
                 failures.append(RowError(row.row, problem.field, problem.message))
                 continue
             outcomes.append((row, outcome))
-            changed += profile_ids
-            session.flush()
-        engine.embed_profiles(session, changed)
+            changed += profiles
+        session.flush()
+        engine.embed_profiles(session, sorted({p.id for p in changed if p.id is not None}))
         session.commit()
     for failure in failures:
         tally.fail([failure])
@@ -175,7 +175,7 @@ def _store(
         tally.count(outcome)
 
 
-def upsert(session: Session, principal: Principal, row: ParsedRow) -> tuple[str, list[int]]:
+def upsert(session: Session, principal: Principal, row: ParsedRow) -> tuple[str, list[Profile]]:
     """Store one row: ``created``, ``updated`` or ``unchanged``, and the profiles whose
     index entries must change."""
     body = row.organization
@@ -210,28 +210,31 @@ def upsert(session: Session, principal: Principal, row: ParsedRow) -> tuple[str,
             organization.updated_at = utcnow()
             session.add(organization)
     assert organization.id is not None
+    if created:  # nothing to compare with: no lookups
+        session.add_all(
+            Contact(organization_id=organization.id, **contact.model_dump())
+            for contact in body.contacts
+        )
+        made = [
+            _new_profile(organization.id, profile_body, extras, row.source)
+            for profile_body, extras in zip(body.profiles, row.extras, strict=True)
+        ]
+        session.add_all(made)
+        return "created", made
     contacts_changed = "contacts" in given and _replace_contacts(session, organization.id, body)
-    touched: list[int] = []
-    profiles_changed = False
+    touched: list[Profile] = []
     for profile_body, extras in zip(body.profiles, row.extras, strict=True):
         profile, changed = _upsert_profile(
             session, organization.id, profile_body, extras, row.source
         )
-        profiles_changed |= changed
-        if changed and profile.id is not None:
-            touched.append(profile.id)
-    if org_changed and not created:  # region, country or kind live in every index entry
-        touched += [
-            pid
-            for pid in session.exec(
-                select(Profile.id).where(Profile.organization_id == organization.id)
-            )
-            if pid is not None
-        ]
-    if created:
-        return "created", touched
-    if org_changed or contacts_changed or profiles_changed:
-        return "updated", sorted(set(touched))
+        if changed:
+            touched.append(profile)
+    if org_changed:  # region, country or kind live in every index entry
+        touched += session.exec(
+            select(Profile).where(Profile.organization_id == organization.id)
+        ).all()
+    if org_changed or contacts_changed or touched:
+        return "updated", touched
     return "unchanged", []
 
 
@@ -336,16 +339,8 @@ def _upsert_profile(
         values["details"] = extras.details
     profile = _find_profile(session, organization_id, body, extras)
     if profile is None:
-        profile = Profile(
-            organization_id=organization_id,
-            source=source,
-            external_ref=extras.external_ref,
-            **{name: getattr(body, name) for name in PROFILE_FIELDS},
-            valid_until=extras.valid_until,
-            details=extras.details,
-        )
+        profile = _new_profile(organization_id, body, extras, source)
         session.add(profile)
-        session.flush()
         return profile, True
     if not _apply(profile, values):
         return profile, False
@@ -353,6 +348,19 @@ def _upsert_profile(
     profile.updated_at = utcnow()
     session.add(profile)
     return profile, True
+
+
+def _new_profile(
+    organization_id: int, body: ProfileCreate, extras: ProfileExtras, source: str
+) -> Profile:
+    return Profile(
+        organization_id=organization_id,
+        source=source,
+        external_ref=extras.external_ref,
+        **{name: getattr(body, name) for name in PROFILE_FIELDS},
+        valid_until=extras.valid_until,
+        details=extras.details,
+    )
 
 
 def _given(body: ProfileCreate) -> Iterable[str]:
