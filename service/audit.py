@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect
 from sqlmodel import Session, SQLModel
 
 from service.auth.principal import Principal
@@ -26,6 +26,7 @@ from service.models import (
     Opportunity,
     Organization,
     Profile,
+    utcnow,
 )
 
 AUDITED: dict[type[SQLModel], str] = {
@@ -57,7 +58,7 @@ def record(
     """Record a write the ORM does not see (bulk statements, erasures)."""
     principal: Principal | None = session.info.get("principal")
     if principal is not None:
-        session.add(_event(principal, action, object_type, object_id, sorted(fields)))
+        session.add(AuditEvent(**_event(principal, action, object_type, object_id, fields)))
 
 
 def _event(
@@ -65,17 +66,18 @@ def _event(
     action: str,
     object_type: str,
     object_id: int | None,
-    fields: list[str],
-) -> AuditEvent:
-    return AuditEvent(
-        key_id=principal.key_id,
-        key_name=principal.name,
-        role=principal.role,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        fields=fields,
-    )
+    fields: Iterable[str],
+) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "key_id": principal.key_id,
+        "key_name": principal.name,
+        "role": principal.role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "fields": sorted(fields),
+    }
 
 
 def _changed_fields(obj: Any) -> list[str]:
@@ -130,8 +132,12 @@ def _write(session: Session) -> None:
             merged[key][2].update(names)
             continue
         merged[key] = (action, obj, set(names))
-    for action, obj, fields in merged.values():
-        session.add(_event(principal, action, AUDITED[type(obj)], obj.id, sorted(fields)))
+    rows = [
+        _event(principal, action, AUDITED[type(obj)], obj.id, fields)
+        for action, obj, fields in merged.values()
+    ]
+    if rows:  # one INSERT for all: a bulk import writes thousands
+        session.execute(insert(AuditEvent), rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, delete, select
 
 from matching.catalog import FACETS, Entry
@@ -105,8 +105,7 @@ def record_changes(session: Session, profile_ids: Iterable[int]) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
-    session.add_all([IndexChange(profile_id=pid) for pid in ids])
-    session.flush()
+    session.execute(insert(IndexChange), [{"profile_id": pid} for pid in ids])
 
 
 def latest_seq(session: Session) -> int:
