@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python -m bench.match_latency
 	$(BIN)/python -m bench.embed_throughput
 	$(BIN)/python -m bench.export_memory
+	$(BIN)/python -m bench.import_speed
 
 quality: install
 	$(BIN)/python -m bench.quality
