@@ -173,7 +173,33 @@ def create(
         assert body.profile_ids is not None
         members = _members_from_profiles(session, principal, body.profile_ids)
         origin = {"source": "manual"}
-    region = body.region or _default_region(members)
+    return open_with(
+        session,
+        principal,
+        members,
+        origin,
+        region=body.region or _default_region(members),
+        owner=body.owner,
+        due_date=body.due_date,
+        note=body.note,
+        actor=actor,
+    )
+
+
+def open_with(
+    session: Session,
+    principal: Principal,
+    members: list[tuple[Organization, int | None]],
+    origin: dict[str, Any],
+    *,
+    region: str | None,
+    owner: str | None = None,
+    due_date: date | None = None,
+    note: str | None = None,
+    actor: str,
+) -> OpportunityRead:
+    """Open an opportunity of ``members`` (organisation, profile id); 409 with a link
+    when they already have an active one."""
     access.require_region(principal, region)
     pair_key = ",".join(str(org_id) for org_id in sorted(org.id or 0 for org, _ in members))
     existing = repository.active_with_pair(session, pair_key)
@@ -183,8 +209,8 @@ def create(
         status="new",
         pair_key=pair_key,
         region=region,
-        owner=body.owner,
-        due_date=body.due_date,
+        owner=owner,
+        due_date=due_date,
         **origin,
     )
     session.add(opportunity)
@@ -216,7 +242,7 @@ def create(
             actor=actor,
             kind="created",
             to_value="new",
-            text=body.note,
+            text=note,
         )
     )
     session.flush()
