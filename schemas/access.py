@@ -40,7 +40,8 @@ class KeyCreate(StrictModel):
     regions: list[Region] = Field(
         default_factory=list,
         max_length=MAX_FILTER_VALUES,
-        description="NUTS 3 codes an advisor works in (required for advisors)",
+        description="NUTS 3 codes an advisor works in (required for advisors); for a widget "
+        "key, the regions whose advisors get its leads",
     )
     allowed_origins: list[Origin] = Field(
         default_factory=list,
@@ -58,8 +59,8 @@ class KeyCreate(StrictModel):
     def _consistent(self) -> KeyCreate:
         if self.role == "advisor" and not self.regions:
             raise ValueError("an advisor key needs 'regions': the regions it works in")
-        if self.role != "advisor" and self.regions:
-            raise ValueError("'regions' is for advisor keys only")
+        if self.role not in {"advisor", "widget"} and self.regions:
+            raise ValueError("'regions' is for advisor and widget keys only")
         if self.role != "widget" and self.allowed_origins:
             raise ValueError("'allowed_origins' is for widget keys only")
         if self.expires_at is not None and self.expires_at <= datetime.now(UTC):

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         description="Allow webhook URLs on loopback or private addresses (tests, one-machine "
         "setups); off, such URLs are refused",
     )
+    widget_per_address_per_minute: int = Field(
+        default=20, ge=1, description="Widget searches and leads a minute per visitor address"
+    )
     failed_auth_per_minute: int = Field(
         default=30, ge=1, description="Requests with a wrong key a minute per client address"
     )

@@ -22,7 +22,10 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def as_key(client: TestClient, key: str | None, **options: Any) -> TestClient:
-    """A client of the same running app that sends ``key`` (or no key at all)."""
-    headers = {} if key is None else bearer(key)
-    return TestClient(client.app, headers=headers, **options)
+def as_key(
+    running: TestClient, key: str | None, headers: dict[str, str] | None = None, **options: Any
+) -> TestClient:
+    """A client of the same running app that sends ``key`` (or no key at all) and
+    ``headers`` with every request."""
+    sent = {} if key is None else bearer(key)
+    return TestClient(running.app, headers={**sent, **(headers or {})}, **options)

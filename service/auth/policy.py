@@ -26,8 +26,8 @@ def caller(request: Request) -> Principal | None:
 class _Guard:
     """A dependency admitting admins and the given roles, returning the caller."""
 
-    def __init__(self, roles: tuple[Role, ...]) -> None:
-        self.roles: tuple[Role, ...] = ("admin", *roles)
+    def __init__(self, roles: tuple[Role, ...], *, admin: bool = True) -> None:
+        self.roles: tuple[Role, ...] = ("admin", *roles) if admin else roles
 
     def __call__(self, request: Request) -> Principal:
         principal = caller(request)
@@ -41,6 +41,11 @@ class _Guard:
 def allow(*roles: Role) -> Any:
     """``Annotated`` metadata for the caller parameter of an endpoint open to ``roles``."""
     return Depends(_Guard(roles))
+
+
+def only(*roles: Role) -> Any:
+    """Like :func:`allow`, without admins (endpoints meant for one kind of client)."""
+    return Depends(_Guard(roles, admin=False))
 
 
 AdminCaller = Annotated[Principal, allow()]

@@ -44,6 +44,8 @@ ENDPOINTS = {
     ("delete", "/api/v1/webhooks/{webhook_id}"),
     ("get", "/api/v1/webhooks/{webhook_id}/deliveries"),
     ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"),
+    ("post", "/api/v1/widget/search"),
+    ("post", "/api/v1/widget/leads"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

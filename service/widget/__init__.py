@@ -1,0 +1,1 @@
+"""The export-advisor widget's server side: public search and leads."""
