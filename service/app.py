@@ -38,6 +38,7 @@ from service.organizations.routes import router as organizations_router
 from service.stats.routes import router as stats_router
 from service.webhooks.delivery import run_dispatcher
 from service.webhooks.routes import router as webhooks_router
+from service.widget.assets import router as widget_assets_router
 from service.widget.routes import router as widget_router
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         een_router,
         webhooks_router,
         widget_router,
+        widget_assets_router,
     )
     for router in routers:
         app.include_router(router)

@@ -66,6 +66,8 @@ EXPECTED: dict[tuple[str, str], set[str] | None] = {
     ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): {"integration"},
     ("post", "/api/v1/widget/search"): {"widget"},
     ("post", "/api/v1/widget/leads"): {"widget"},
+    ("get", "/widget.js"): PUBLIC,
+    ("get", "/widget/demo"): PUBLIC,
     ("get", "/healthz"): PUBLIC,
     ("get", "/readyz"): PUBLIC,
 }
@@ -363,6 +365,11 @@ CALLS: dict[tuple[str, str], Callable[[World, str], Call]] = {
             },
             "headers": {"Origin": SITE},
         },
+    ),
+    ("get", "/widget.js"): lambda w, r: ("/widget.js", {}),
+    ("get", "/widget/demo"): lambda w, r: (
+        "/widget/demo",
+        {"params": {"key": "pk_" + "a" * 12 + "_" + "b" * 43}},
     ),
     ("get", "/healthz"): lambda w, r: ("/healthz", {}),
     ("get", "/readyz"): lambda w, r: ("/readyz", {}),

@@ -46,6 +46,8 @@ ENDPOINTS = {
     ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"),
     ("post", "/api/v1/widget/search"),
     ("post", "/api/v1/widget/leads"),
+    ("get", "/widget.js"),
+    ("get", "/widget/demo"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }
