@@ -41,7 +41,10 @@ class WidgetResult(BaseModel):
     profile_id: int
     organization: WidgetOrganization
     title: str | None
-    why: str = Field(description="One line from the explanation")
+    why: str = Field(
+        description="One line (at most 160 characters): the partner's own sentence that best "
+        "answers the need"
+    )
     score: float
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import Session, col, select
 
 from schemas.matches import MatchRequest, MatchResult
@@ -25,7 +23,7 @@ from service.opportunities import service as opportunities
 from service.organizations import service as organizations
 
 VISITOR = "website visitor"
-_FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+WHY_CHARS = 160
 
 
 def search(
@@ -55,15 +53,24 @@ def search(
 
 
 def _result(result: MatchResult, title: str | None) -> WidgetResult:
-    summary = result.explanation.summary
-    first = _FIRST_SENTENCE.match(summary)
     return WidgetResult(
         profile_id=result.profile_id,
         organization=WidgetOrganization.model_validate(result.organization.model_dump()),
         title=title,
-        why=first.group(1) if first else summary,
+        why=_why(result),
         score=result.score,
     )
+
+
+def _why(result: MatchResult) -> str:
+    """One line: the partner's own sentence that best answers the need (the summary's
+    start when no sentence pair explains the match)."""
+    evidence = result.explanation.need_offer
+    line = evidence.offer_sentence if evidence else result.explanation.summary
+    line = " ".join(line.split())
+    if len(line) <= WHY_CHARS:
+        return line
+    return line[: WHY_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 def lead(

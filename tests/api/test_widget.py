@@ -60,8 +60,10 @@ def test_search_gives_public_fields_of_public_profiles(client: TestClient) -> No
     assert top["organization"]["name"] == "Centre for Machine Vision"
     assert set(top) == {"profile_id", "organization", "title", "why", "score"}
     assert set(top["organization"]) == {"name", "kind", "region", "country"}
-    assert top["why"]
+    assert 0 < len(top["why"]) <= 160
     assert "\n" not in top["why"]
+    offers = client.get(f"/api/v1/profiles/{top['profile_id']}").json()["offers"]
+    assert top["why"].rstrip("…") in " ".join(offers.split())  # the partner's own words
     names = {r["organization"]["name"] for r in found["results"]}
     assert "Secret Vision Lab" not in names
     assert hidden["profiles"][0]["id"] not in {r["profile_id"] for r in found["results"]}
