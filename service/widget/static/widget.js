@@ -133,9 +133,9 @@
   // Colours meet 4.5:1 on white; the host element and the wrapper reset every
   // inherited property, so page rules cannot restyle the widget.
   const CSS = `
-:host{all:initial;display:block!important;visibility:visible!important;opacity:1!important;
+:host{all:initial!important;direction:ltr!important;unicode-bidi:isolate!important;display:block!important;visibility:visible!important;opacity:1!important;
   color:#1f2328!important;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif!important}
-.pm{all:initial;display:block;box-sizing:border-box;width:100%;max-width:100%;padding:16px;
+.pm{all:initial;direction:ltr;display:block;box-sizing:border-box;width:100%;max-width:100%;padding:16px;
   background:#fff;color:#1f2328;border:1px solid #8c959f;border-radius:8px;
   font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;text-align:left;
   overflow-wrap:break-word;overflow-wrap:anywhere}
