@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres lint check demo bench quality
+.PHONY: install browser run test test-postgres lint check demo bench quality
 
 # torch first, pinned to the CPU build on this disk: installed later, as a
 # dependency of sentence-transformers, pip would pull a multi-GB CUDA build.
@@ -17,13 +17,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The widget's browser tests drive Debian's Chromium (Playwright's own download
+# is not used): installed here when missing and apt-get can.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] || \
+	    { echo "no /usr/bin/chromium: install Debian's chromium, or the browser tests are skipped"; \
+	      [ -z "$$CI" ]; exit; }; \
+	  apt-get install -y -q chromium >/dev/null || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+
 run: install
 	$(BIN)/partnermatch serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
-test-postgres: install
+test-postgres: install browser
 	PARTNERMATCH_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
 
 lint: install

@@ -64,15 +64,21 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+def fresh_database(template: str, folder: Path) -> str:
+    """A migrated, empty database: a copy of the SQLite template in ``folder``, or the
+    PostgreSQL test database with its tables emptied."""
+    if PG_URL is None:
+        path = folder / "partnermatch.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    _truncate_all(template)
+    return template
+
+
 @pytest.fixture
 def database_url(_database_template: str, tmp_path: Path) -> str:
     """A migrated, empty database for this test."""
-    if PG_URL is None:
-        path = tmp_path / "partnermatch.db"
-        shutil.copyfile(_database_template, path)
-        return f"sqlite:///{path}"
-    _truncate_all(_database_template)
-    return _database_template
+    return fresh_database(_database_template, tmp_path)
 
 
 @pytest.fixture
