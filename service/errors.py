@@ -87,6 +87,11 @@ class Forbidden(AppError):
     title = "Forbidden"
 
 
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too Many Requests"
+
+
 class NotReady(AppError):
     status = 503
     title = "Service Unavailable"

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth.principal import LOCAL_ADMIN, Principal
 from service.auth.resolver import KeyResolver
-from service.errors import send_problem
+from service.errors import Forbidden, TooManyRequests, Unauthorized, send_problem
 
 MAX_KEY_CHARS = 256
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -85,7 +85,7 @@ class AccessControl:
                     scope,
                     refusals,
                     429,
-                    "Too Many Requests",
+                    TooManyRequests.title,
                     f"this key may make {resolver.per_minute(principal)} requests a minute",
                     [("retry-after", resolver.limiter.retry_after(wait))],
                 )
@@ -94,7 +94,7 @@ class AccessControl:
         if origin and principal is not None and principal.role == "widget":
             if origin not in principal.allowed_origins:
                 await send_problem(
-                    scope, send, 403, "Forbidden", "this key is not allowed on this origin"
+                    scope, send, 403, Forbidden.title, "this key is not allowed on this origin"
                 )
                 return
             send = _with_cors(send, origin)
@@ -111,14 +111,14 @@ class AccessControl:
                 scope,
                 send,
                 429,
-                "Too Many Requests",
+                TooManyRequests.title,
                 "too many requests with a wrong key from this address",
                 [("retry-after", resolver.limiter.retry_after(wait))],
             )
             return
         detail = BEARER_HELP if malformed else "the API key is unknown, revoked or expired"
         await send_problem(
-            scope, send, 401, "Unauthorized", detail, [("www-authenticate", "Bearer")]
+            scope, send, 401, Unauthorized.title, detail, [("www-authenticate", "Bearer")]
         )
 
     async def _preflight(
@@ -129,7 +129,7 @@ class AccessControl:
         )
         if origin not in allowed:
             await send_problem(
-                scope, send, 403, "Forbidden", "cross-origin requests are not allowed from here"
+                scope, send, 403, Forbidden.title, "cross-origin requests are not allowed from here"
             )
             return
         await send(

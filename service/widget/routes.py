@@ -12,16 +12,11 @@ from service.auth.policy import only
 from service.auth.principal import Principal
 from service.db import SessionDep
 from service.engine import MatchEngineDep
-from service.errors import AppError, Forbidden
+from service.errors import Forbidden, TooManyRequests
 from service.widget import service
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 WidgetKey = Annotated[Principal, only("widget")]
-
-
-class TooManyRequests(AppError):
-    status = 429
-    title = "Too Many Requests"
 
 
 def _from_its_site(request: Request, principal: Principal) -> None:
