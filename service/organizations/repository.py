@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -21,32 +22,34 @@ def get_profile(session: Session, profile_id: int) -> Profile | None:
     return session.get(Profile, profile_id)
 
 
-def profiles_of(session: Session, organization_ids: Sequence[int]) -> dict[int, list[Profile]]:
-    """Profiles of several organisations, by organisation id, oldest first."""
-    found: dict[int, list[Profile]] = {oid: [] for oid in organization_ids}
+_Owned = TypeVar("_Owned", Profile, Contact)
+
+
+def _by_organization(
+    session: Session, model: type[_Owned], organization_ids: Sequence[int]
+) -> dict[int, list[_Owned]]:
+    """Rows of ``model`` belonging to several organisations, by organisation id, in id
+    order."""
+    found: dict[int, list[_Owned]] = {oid: [] for oid in organization_ids}
     if organization_ids:
         statement = (
-            select(Profile)
-            .where(col(Profile.organization_id).in_(organization_ids))
-            .order_by(col(Profile.id))
+            select(model)
+            .where(col(model.organization_id).in_(organization_ids))
+            .order_by(col(model.id))
         )
-        for profile in session.exec(statement):
-            found[profile.organization_id].append(profile)
+        for row in session.exec(statement):
+            found[row.organization_id].append(row)
     return found
+
+
+def profiles_of(session: Session, organization_ids: Sequence[int]) -> dict[int, list[Profile]]:
+    """Profiles of several organisations, by organisation id, oldest first."""
+    return _by_organization(session, Profile, organization_ids)
 
 
 def contacts_of(session: Session, organization_ids: Sequence[int]) -> dict[int, list[Contact]]:
     """Contacts of several organisations, by organisation id, in id order."""
-    found: dict[int, list[Contact]] = {oid: [] for oid in organization_ids}
-    if organization_ids:
-        statement = (
-            select(Contact)
-            .where(col(Contact.organization_id).in_(organization_ids))
-            .order_by(col(Contact.id))
-        )
-        for contact in session.exec(statement):
-            found[contact.organization_id].append(contact)
-    return found
+    return _by_organization(session, Contact, organization_ids)
 
 
 def find_by_identifier(
