@@ -27,6 +27,7 @@ from service.imports import formats
 from service.imports.formats import ParsedRow, ProfileExtras, RowError
 from service.jobs import MAX_ERRORS, JobContext
 from service.models import ApiKey, Contact, Organization, Profile, utcnow
+from service.organizations import service as organizations
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,9 @@ def upsert(session: Session, principal: Principal, row: ParsedRow) -> tuple[str,
         ]
         session.add_all(made)
         return "created", made
-    contacts_changed = "contacts" in given and _replace_contacts(session, organization.id, body)
+    contacts_changed = "contacts" in given and organizations.replace_contacts(
+        session, organization.id, body.contacts
+    )
     touched: list[Profile] = []
     for profile_body, extras in zip(body.profiles, row.extras, strict=True):
         profile, changed = _upsert_profile(
@@ -287,26 +290,6 @@ def _apply(target: Any, values: dict[str, Any]) -> bool:
             setattr(target, name, value)
             changed = True
     return changed
-
-
-def _replace_contacts(session: Session, organization_id: int, body: Any) -> bool:
-    wanted = [contact.model_dump() for contact in body.contacts]
-    current = list(
-        session.exec(
-            select(Contact)
-            .where(Contact.organization_id == organization_id)
-            .order_by(col(Contact.id))
-        )
-    )
-    if [
-        {"name": c.name, "position": c.position, "email": c.email, "phone": c.phone}
-        for c in current
-    ] == wanted:
-        return False
-    for contact in current:
-        session.delete(contact)
-    session.add_all(Contact(organization_id=organization_id, **values) for values in wanted)
-    return True
 
 
 def _find_profile(

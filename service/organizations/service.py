@@ -8,6 +8,7 @@ vectors and a change-log entry in the request's one transaction.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -68,15 +69,21 @@ def _read_view(
     return [to_read(principal, o, profiles[o.id], contacts[o.id]) for o in organizations if o.id]
 
 
-def _replace_contacts(
-    session: Session, organization_id: int, contacts: list[ContactFields]
-) -> None:
-    for old in repository.contacts_of(session, [organization_id])[organization_id]:
+def replace_contacts(
+    session: Session, organization_id: int, contacts: Sequence[ContactFields]
+) -> bool:
+    """Make the organisation's contacts exactly ``contacts``; False (and nothing
+    written) when they already are."""
+    wanted = [contact.model_dump() for contact in contacts]
+    current = repository.contacts_of(session, [organization_id])[organization_id]
+    fields = list(ContactFields.model_fields)
+    if [{name: getattr(contact, name) for name in fields} for contact in current] == wanted:
+        return False
+    for old in current:
         session.delete(old)
-    session.add_all(
-        Contact(organization_id=organization_id, **contact.model_dump()) for contact in contacts
-    )
+    session.add_all(Contact(organization_id=organization_id, **values) for values in wanted)
     session.flush()
+    return True
 
 
 def profile_read(profile: Profile, *, full: bool = True) -> ProfileRead:
@@ -193,7 +200,7 @@ def create_organization(
         _store_profile(session, engine, organization.id, profile.model_dump(), vectors)
         for profile, vectors in zip(body.profiles, embedded, strict=True)
     ]
-    _replace_contacts(session, organization.id, body.contacts)
+    replace_contacts(session, organization.id, body.contacts)
     vector_store.record_changes(session, [p.id for p in profiles if p.id])
     [created] = _read_view(session, principal, [organization])
     return created
@@ -262,7 +269,7 @@ def update_organization(
     _flush(session)
     assert organization.id is not None
     if contacts is not None:
-        _replace_contacts(session, organization.id, contacts)
+        replace_contacts(session, organization.id, contacts)
     profiles = repository.profiles_of(session, [organization.id])[organization.id]
     vector_store.record_changes(session, [p.id for p in profiles if p.id])
     [updated] = _read_view(session, principal, [organization])

@@ -97,6 +97,22 @@ def test_reads_and_refused_writes_are_not_audited(client: TestClient) -> None:
     assert after[0]["object_type"] == "api_key"
 
 
+def test_sending_the_same_contacts_again_changes_and_audits_nothing(client: TestClient) -> None:
+    created = client.post("/api/v1/organizations", json=organization(contacts=[JANA])).json()
+    url = f"/api/v1/organizations/{created['id']}"
+    contacts_before = _audit(client, object_type="contact")
+
+    same = client.patch(url, json={"contacts": [JANA]})
+    assert same.status_code == 200, same.text
+    assert same.json()["contacts"] == created["contacts"]  # same ids: nothing replaced
+    assert _audit(client, object_type="contact") == contacts_before
+
+    moved = client.patch(url, json={"contacts": [JANA | {"phone": "+420 777 000 111"}]})
+    assert moved.status_code == 200, moved.text
+    changes = _audit(client, object_type="contact")[: -len(contacts_before)]
+    assert sorted(e["action"] for e in changes) == ["create", "delete"]
+
+
 def test_erasure_removes_a_person_everywhere_and_audits_without_the_data(
     client: TestClient,
 ) -> None:
