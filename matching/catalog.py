@@ -71,6 +71,8 @@ class MatchQuery:
     limit: int = 10
     regions: frozenset[str] | None = None
     countries: frozenset[str] | None = None
+    # only targets whose offers mention one of these taxonomy concepts (a field filter)
+    concepts_any: frozenset[str] | None = None
     exclude_organization_ids: frozenset[int] = field(default_factory=frozenset)
     exclude_profile_ids: frozenset[int] = field(default_factory=frozenset)  # e.g. private ones
     # Show an organisation once, by its best profile: a university with a profile per
@@ -107,6 +109,7 @@ class Catalog:
         self.entries: dict[int, Entry] = {}
         self._by_region: dict[str, set[int]] = defaultdict(set)
         self._by_country: dict[str, set[int]] = defaultdict(set)
+        self._by_concept: dict[str, set[int]] = defaultdict(set)
         self._by_organization: dict[int, set[int]] = defaultdict(set)
 
     def __len__(self) -> int:
@@ -127,6 +130,8 @@ class Catalog:
         if entry.region:
             self._by_region[entry.region].add(entry.profile_id)
         self._by_country[entry.country].add(entry.profile_id)
+        for concept in entry.concepts:
+            self._by_concept[concept].add(entry.profile_id)
         self._by_organization[entry.organization_id].add(entry.profile_id)
 
     def drop_unregistered(self) -> None:
@@ -170,18 +175,25 @@ class Catalog:
             return
         self._by_region[entry.region or ""].discard(profile_id)
         self._by_country[entry.country].discard(profile_id)
+        for concept in entry.concepts:
+            self._by_concept[concept].discard(profile_id)
         self._by_organization[entry.organization_id].discard(profile_id)
         self.lexical[entry.kind].remove(profile_id)
         for facet in FACETS:
             self.indexes[f"{entry.kind}:{facet}"].remove([profile_id])
 
     def _allowed(self, query: MatchQuery) -> set[int] | None:
+        """Ids passing every filter of the query (None: no filter)."""
         allowed: set[int] | None = None
-        if query.regions is not None:
-            allowed = set().union(*(self._by_region.get(r, set()) for r in query.regions))
-        if query.countries is not None:
-            by_country = set().union(*(self._by_country.get(c, set()) for c in query.countries))
-            allowed = by_country if allowed is None else allowed & by_country
+        for values, by in (
+            (query.regions, self._by_region),
+            (query.countries, self._by_country),
+            (query.concepts_any, self._by_concept),
+        ):
+            if values is None:
+                continue
+            passing = set().union(*(by.get(value, set()) for value in values))
+            allowed = passing if allowed is None else allowed & passing
         return allowed
 
     def _excluded(self, query: MatchQuery) -> set[int]:

@@ -6,6 +6,9 @@ of its phrases occur in a row in the text, whatever the language or the
 inflection: "systémy strojového vidění" and "machine vision systems" both
 mention ``machine-vision``. Shared concepts count in the score and are named
 in the explanation.
+
+The file also groups the top-level concepts into a few broad ``fields``
+(energy, health …); a narrower concept belongs to its top ancestor's field.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from matching.language import lemma, stem
 from matching.text import fold
 
-__all__ = ["Concept", "Taxonomy", "taxonomy"]
+__all__ = ["Concept", "Field", "Taxonomy", "field_ids", "taxonomy"]
 
 TAXONOMY_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.json"
 _WORD = re.compile(r"\w+(?:[-+]\w+)*")
@@ -36,10 +40,25 @@ class Concept:
     group: str
     label_en: str
     label_cs: str
+    broader: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """JSON-ready form, as shown in explanations."""
         return {"id": self.id, "en": self.label_en, "cs": self.label_cs}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A broad field of technology or application, made of top-level concepts."""
+
+    id: str
+    label_en: str
+    label_cs: str
+    concepts: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form, as listed by the API."""
+        return {"id": self.id, "label": {"en": self.label_en, "cs": self.label_cs}}
 
 
 def _forms(word: str) -> frozenset[str]:
@@ -60,9 +79,16 @@ def _term_forms(word: str, language: str) -> frozenset[str]:
 class Taxonomy:
     """Concepts and the phrases that detect them."""
 
-    def __init__(self, concepts: Iterable[Concept], phrases: Iterable[tuple[str, str, str]]):
+    def __init__(
+        self,
+        concepts: Iterable[Concept],
+        phrases: Iterable[tuple[str, str, str]],
+        fields: Iterable[Field] = (),
+    ):
         """``phrases``: (concept id, language, phrase)."""
         self.concepts = {concept.id: concept for concept in concepts}
+        self.fields = {field.id: field for field in fields}
+        self._narrower = _narrower(self.concepts.values())
         # first word's forms -> [(concept id, forms of every word)]
         self._starts: dict[str, list[tuple[str, tuple[frozenset[str], ...]]]] = defaultdict(list)
         for concept_id, language, phrase in phrases:
@@ -79,13 +105,14 @@ class Taxonomy:
         concepts: list[Concept] = []
         phrases: list[tuple[str, str, str]] = []
         for item in data["concepts"]:
+            label = item["label"]
             concepts.append(
-                Concept(item["id"], item["group"], item["label"]["en"], item["label"]["cs"])
+                Concept(item["id"], item["group"], label["en"], label["cs"], item.get("broader"))
             )
             for language in LANGUAGES:
                 terms = {item["label"][language], *item["terms"].get(language, ())}
                 phrases.extend((item["id"], language, term) for term in sorted(terms))
-        return cls(concepts, phrases)
+        return cls(concepts, phrases, _fields_of(data))
 
     def __len__(self) -> int:
         return len(self.concepts)
@@ -103,13 +130,50 @@ class Taxonomy:
                     found.add(concept_id)
         return frozenset(found)
 
+    def field_concepts(self, field_id: str) -> frozenset[str]:
+        """The field's concepts and every concept narrower than one of them (KeyError for
+        an unknown field)."""
+        found: set[str] = set()
+        pending = list(self.fields[field_id].concepts)
+        while pending:
+            concept_id = pending.pop()
+            if concept_id not in found:
+                found.add(concept_id)
+                pending.extend(self._narrower.get(concept_id, ()))
+        return frozenset(found)
+
     def describe(self, concept_ids: Iterable[str]) -> list[Concept]:
         """The concepts of these ids, in label order (unknown ids skipped)."""
         known = (self.concepts[i] for i in concept_ids if i in self.concepts)
         return sorted(known, key=lambda concept: (fold(concept.label_en), concept.id))
 
 
+def _fields_of(data: Mapping[str, Any]) -> list[Field]:
+    """The fields of a parsed taxonomy file, in file order."""
+    return [
+        Field(item["id"], item["label"]["en"], item["label"]["cs"], tuple(item["concepts"]))
+        for item in data.get("fields", ())
+    ]
+
+
+def _narrower(concepts: Iterable[Concept]) -> Mapping[str, list[str]]:
+    """Concept id -> ids of the concepts directly below it."""
+    below: dict[str, list[str]] = defaultdict(list)
+    for concept in concepts:
+        if concept.broader is not None:
+            below[concept.broader].append(concept.id)
+    return dict(below)
+
+
 @cache
 def taxonomy() -> Taxonomy:
     """The taxonomy shipped with the package (read once)."""
     return Taxonomy.read(TAXONOMY_PATH)
+
+
+@cache
+def field_ids() -> tuple[str, ...]:
+    """Ids of the shipped taxonomy's fields, in file order, read without building the
+    phrase index (cheap enough for import time)."""
+    data = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))
+    return tuple(field.id for field in _fields_of(data))

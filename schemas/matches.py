@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from matching.scoring import DEFAULT_MIN_SCORE
 from schemas.common import Country, Id, Region, StrictModel
+from schemas.fields import FieldId
 from schemas.limits import (
     DEFAULT_MATCH_LIMIT,
     MAX_EXCLUDED_ORGANIZATIONS,
@@ -36,6 +37,12 @@ class MatchRequest(StrictModel):
     limit: int = Field(default=DEFAULT_MATCH_LIMIT, ge=1, le=MAX_MATCH_LIMIT)
     regions: list[Region] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
     countries: list[Country] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
+    fields: list[FieldId] | None = Field(
+        default=None,
+        max_length=MAX_FILTER_VALUES,
+        description="Only partners whose offers mention a taxonomy concept of one of these "
+        "fields (see GET /api/v1/fields)",
+    )
     exclude_organization_ids: list[Id] = Field(
         default_factory=list, max_length=MAX_EXCLUDED_ORGANIZATIONS
     )
@@ -137,6 +144,7 @@ class MatchRunRead(BaseModel):
     limit: int
     regions: list[str] | None
     countries: list[str] | None
+    fields: list[str] | None = Field(description="The fields the run was limited to")
     exclude_organization_ids: list[int]
     min_score: float = Field(description="Results scoring below this were not shown")
     model_id: str

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.common import Ico, Id, Region, StrictModel
+from schemas.fields import FieldId
 from schemas.limits import MAX_NAME_CHARS, MAX_PERSON_CHARS
 from schemas.organizations import Email, OrganizationKind
 
@@ -23,6 +24,10 @@ class WidgetSearch(StrictModel):
 
     text: WidgetText = Field(description="What the firm needs")
     region: Region | None = Field(default=None, description="Only partners of this region")
+    field: FieldId | None = Field(
+        default=None,
+        description="Only partners offering something in this field (see GET /api/v1/fields)",
+    )
     limit: int = Field(default=5, ge=1, le=MAX_WIDGET_RESULTS)
 
 

@@ -171,6 +171,7 @@ class MatchRun(SQLModel, table=True):
     limit: int
     regions: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     countries: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    fields: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     exclude_organization_ids: list[int] = _json_list()
     min_score: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     model_id: str = Field(max_length=500)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from schemas.common import Page, problem_responses
+from schemas.fields import FieldList
 from schemas.limits import DEFAULT_PAGE_SIZE, MAX_ID, MAX_PAGE_SIZE
 from schemas.matches import MatchRequest, MatchRunRead, MatchRunSummary
 from service.auth.policy import allow
@@ -44,6 +45,14 @@ def create_match(
     run = service.run_match(session, engine, principal, body)
     response.headers["Location"] = f"/api/v1/match-runs/{run.run_id}"
     return run
+
+
+@router.get("/fields", response_model=FieldList, summary="List the fields to limit matches to")
+def list_fields(_principal: Searcher) -> FieldList:
+    """Broad fields of technology and application, in a fixed order, with English and
+    Czech labels. Send their ids as ``fields`` of a match (``field`` of a widget search)
+    to keep only partners whose offers mention a concept of one of them."""
+    return service.list_fields()
 
 
 @router.get(

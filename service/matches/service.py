@@ -12,6 +12,7 @@ from matching.lexical import lexical_terms, surface_words
 from matching.scoring import DEFAULT_MIN_SCORE, KeywordSet
 from matching.taxonomy import taxonomy
 from matching.text import tokens
+from schemas.fields import FieldList
 from schemas.matches import MatchRequest, MatchResult, MatchRunRead, MatchRunSummary
 from service import vector_store
 from service.auth import access
@@ -47,9 +48,17 @@ def _filters(body: MatchRequest, exclude: set[int], hidden: frozenset[int]) -> d
         "limit": body.limit,
         "regions": None if body.regions is None else frozenset(body.regions),
         "countries": None if body.countries is None else frozenset(body.countries),
+        "concepts_any": _field_concepts(body.fields),
         "exclude_organization_ids": frozenset(exclude),
         "min_score": _min_score(body),
     }
+
+
+def _field_concepts(fields: list[str] | None) -> frozenset[str] | None:
+    """Every taxonomy concept of the requested fields (None: no field filter)."""
+    if fields is None:
+        return None
+    return frozenset().union(*(taxonomy().field_concepts(field) for field in fields))
 
 
 def _min_score(body: MatchRequest) -> float:
@@ -193,6 +202,7 @@ def run_match(
         limit=body.limit,
         regions=body.regions,
         countries=body.countries,
+        fields=body.fields,
         exclude_organization_ids=body.exclude_organization_ids,
         min_score=_min_score(body),
         model_id=engine.model_id,
@@ -253,6 +263,7 @@ def _read(run: MatchRun, results: list[dict[str, Any]]) -> MatchRunRead:
         limit=run.limit,
         regions=run.regions,
         countries=run.countries,
+        fields=run.fields,
         exclude_organization_ids=run.exclude_organization_ids,
         min_score=run.min_score,
         model_id=run.model_id,
@@ -262,6 +273,13 @@ def _read(run: MatchRun, results: list[dict[str, Any]]) -> MatchRunRead:
         if results
         else f"No partner scored at least {run.min_score:g}: the index holds no organisation "
         "that matches well enough. Broaden the filters or describe the need differently.",
+    )
+
+
+def list_fields() -> FieldList:
+    """The taxonomy's fields, in its order."""
+    return FieldList.model_validate(
+        {"fields": [field.as_dict() for field in taxonomy().fields.values()]}
     )
 
 

@@ -39,6 +39,7 @@ def search(
             target="research",
             limit=body.limit,
             regions=None if body.region is None else [body.region],
+            fields=None if body.field is None else [body.field],
         ),
     )
     ids = [result.profile_id for result in run.results]

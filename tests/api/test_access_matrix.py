@@ -35,6 +35,7 @@ EXPECTED: dict[tuple[str, str], set[str] | None] = {
     ("patch", "/api/v1/profiles/{profile_id}"): STAFF,
     ("delete", "/api/v1/profiles/{profile_id}"): STAFF,
     ("post", "/api/v1/matches"): STAFF | {"widget"},
+    ("get", "/api/v1/fields"): STAFF | {"widget"},
     ("get", "/api/v1/match-runs/{run_id}"): STAFF,
     ("get", "/api/v1/match-runs"): STAFF,
     ("post", "/api/v1/opportunities"): {"advisor"},
@@ -266,6 +267,7 @@ CALLS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         {},
     ),
     ("post", "/api/v1/matches"): _matches,
+    ("get", "/api/v1/fields"): lambda w, r: ("/api/v1/fields", {}),
     ("get", "/api/v1/match-runs/{run_id}"): lambda w, r: (
         f"/api/v1/match-runs/{w.run[r]}",
         {},

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.scoring import DEFAULT_MIN_SCORE
+from matching.taxonomy import taxonomy
 from tests.factories import profile_id_of
 
 PROBLEM = "application/problem+json"
@@ -209,6 +210,8 @@ def test_changes_and_deletions_reach_the_next_match(
         ({"text": "x", "exclude_organization_ids": [0]}, "#/exclude_organization_ids/0"),
         ({"text": "x", "min_score": -0.1}, "#/min_score"),
         ({"text": "x", "min_score": 2.5}, "#/min_score"),
+        ({"text": "x", "fields": ["cooking"]}, "#/fields/0"),
+        ({"text": "x", "fields": "energy"}, "#/fields"),
     ],
 )
 def test_bad_match_requests_give_422(
@@ -284,3 +287,52 @@ def test_an_organisation_is_listed_once_by_its_best_profile(
     run = _match(client, profile_id=_profile_id(world, "Ostrava Castings a.s."), min_score=0)
     names = _names(run)
     assert names.count("Technical University Foundry Department") == 1
+
+
+CASTING_NEED = "We need to reduce porosity in our aluminium castings and want X-ray inspection."
+
+
+def test_fields_keep_only_partners_offering_something_in_them(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    del world
+    everyone = _match(client, text=CASTING_NEED, min_score=0)
+    assert _names(everyone)[0] == "Institute of Foundry Research"
+    assert everyone["fields"] is None
+    # the polymer institute's offers name materials concepts; the foundry's do not
+    materials = _match(client, text=CASTING_NEED, min_score=0, fields=["materials"])
+    assert _names(materials) == ["Polymer Processing Institute"]
+    assert materials["fields"] == ["materials"]
+    assert client.get(f"/api/v1/match-runs/{materials['run_id']}").json() == materials
+    either = _match(client, text=CASTING_NEED, min_score=0, fields=["digital", "agrifood"])
+    assert set(_names(either)) == {"Centre for Machine Vision", "Food Microbiology Laboratory"}
+    nothing = _match(client, text=CASTING_NEED, min_score=0, fields=["energy"])
+    assert nothing["results"] == []
+
+
+def test_fields_limit_matches_of_stored_profiles_too(
+    client: TestClient, world: dict[str, dict[str, Any]]
+) -> None:
+    source = _profile_id(world, "Ostrava Castings a.s.")
+    assert _names(_match(client, profile_id=source))[0] == "Institute of Foundry Research"
+    run = _match(client, profile_id=source, min_score=0, fields=["digital"])
+    assert _names(run) == ["Centre for Machine Vision"]
+    assert run["fields"] == ["digital"]
+
+
+def test_an_unknown_field_is_refused_with_the_known_ones(client: TestClient) -> None:
+    response = client.post("/api/v1/matches", json={"text": "casting", "fields": ["cooking"]})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert error["pointer"] == "#/fields/0"
+    assert "'energy'" in error["detail"]
+
+
+def test_the_fields_are_listed_with_both_labels(client: TestClient) -> None:
+    response = client.get("/api/v1/fields")
+    assert response.status_code == 200
+    fields = response.json()["fields"]
+    assert [field["id"] for field in fields] == list(taxonomy().fields)
+    assert {"id": "energy", "label": {"en": "Energy", "cs": "Energetika"}} in fields
+    assert all(field["label"]["en"] and field["label"]["cs"] for field in fields)

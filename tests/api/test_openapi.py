@@ -15,6 +15,7 @@ ENDPOINTS = {
     ("patch", "/api/v1/profiles/{profile_id}"),
     ("delete", "/api/v1/profiles/{profile_id}"),
     ("post", "/api/v1/matches"),
+    ("get", "/api/v1/fields"),
     ("get", "/api/v1/match-runs/{run_id}"),
     ("get", "/api/v1/match-runs"),
     ("post", "/api/v1/opportunities"),

@@ -72,6 +72,28 @@ def test_search_gives_public_fields_of_public_profiles(client: TestClient) -> No
 
 
 @pytest.mark.usefixtures("world")
+def test_search_can_keep_to_one_field(client: TestClient) -> None:
+    widget = _widget(client)
+    listed = widget.get("/api/v1/fields")
+    assert listed.status_code == 200, listed.text
+    assert "digital" in {field["id"] for field in listed.json()["fields"]}
+
+    def names(field: str) -> tuple[int, list[str]]:
+        response = widget.post("/api/v1/widget/search", json={"text": NEED, "field": field})
+        assert response.status_code == 200, response.text
+        found = response.json()
+        return found["run_id"], [r["organization"]["name"] for r in found["results"]]
+
+    assert names("digital")[1] == ["Centre for Machine Vision"]
+    run_id, food = names("agrifood")  # the vision centre offers nothing in agriculture or food
+    assert set(food) <= {"Food Microbiology Laboratory"}
+    assert client.get(f"/api/v1/match-runs/{run_id}").json()["fields"] == ["agrifood"]
+    refused = widget.post("/api/v1/widget/search", json={"text": NEED, "field": "cooking"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "#/field"
+
+
+@pytest.mark.usefixtures("world")
 def test_only_widget_keys_from_their_sites(client: TestClient) -> None:
     widget = _widget(client)
     assert widget.post("/api/v1/widget/search", json={"text": NEED}).status_code == 200

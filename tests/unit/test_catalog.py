@@ -153,3 +153,31 @@ def test_an_organisation_is_shown_once_by_its_best_profile() -> None:
     assert [r.entry.profile_id for r in catalog.match(query)] == [11, 20]
     every_profile = catalog.match(replace(query, one_per_organization=False))
     assert [r.entry.profile_id for r in every_profile] == [11, 12]
+
+
+def test_concepts_any_keeps_only_targets_offering_one_of_them() -> None:
+    catalog = Catalog(6)
+    catalog.upsert(
+        Entry(1, 101, "research", "CZ", "CZ080", concepts=frozenset({"machining"})),
+        {"offers": _axis(0)},
+    )
+    catalog.upsert(
+        Entry(2, 102, "research", "CZ", "CZ064", concepts=frozenset({"hydrogen", "sensors"})),
+        {"offers": _mix(0, 1, 0.9)},
+    )
+    catalog.upsert(Entry(3, 103, "research", "CZ", "CZ064"), {"offers": _mix(0, 2, 0.8)})
+    query = MatchQuery(target_kind="research", needs=_axis(0))
+
+    def ids(**filters: object) -> list[int]:
+        return [r.entry.profile_id for r in catalog.match(replace(query, **filters))]
+
+    assert ids() == [1, 2, 3]
+    assert ids(concepts_any=frozenset({"hydrogen", "welding"})) == [2]
+    assert ids(concepts_any=frozenset({"machining", "sensors"})) == [1, 2]
+    assert ids(concepts_any=frozenset({"machining"}), regions=frozenset({"CZ064"})) == []
+    assert ids(concepts_any=frozenset()) == []
+    # an entry's concepts change with its offers, and go when it goes
+    catalog.upsert(Entry(1, 101, "research", "CZ", "CZ080"), {"offers": _axis(0)})
+    assert ids(concepts_any=frozenset({"machining"})) == []
+    catalog.remove(2)
+    assert ids(concepts_any=frozenset({"hydrogen"})) == []
