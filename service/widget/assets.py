@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 from importlib import resources
 from typing import Annotated
@@ -10,13 +11,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from matching.taxonomy import taxonomy
+
 router = APIRouter(tags=["widget"])
+
+
+FIELDS_SLOT = b"/*FIELDS*/ []"
 
 
 @cache
 def widget_script() -> bytes:
-    """The widget's JavaScript, as shipped in the package."""
-    return resources.files("service.widget").joinpath("static/widget.js").read_bytes()
+    """The widget's JavaScript as shipped in the package, with the fields of the
+    taxonomy written in (the field filter needs no request of its own)."""
+    script = resources.files("service.widget").joinpath("static/widget.js").read_bytes()
+    fields = [field.as_dict() for field in taxonomy().fields.values()]
+    return script.replace(FIELDS_SLOT, json.dumps(fields, ensure_ascii=False).encode(), 1)
 
 
 @router.get(

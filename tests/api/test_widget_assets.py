@@ -7,6 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from matching.taxonomy import taxonomy
 from tests.access_helpers import as_key, make_key
 
 BUDGET = 30 * 1024  # gzipped bytes
@@ -21,6 +22,10 @@ def test_the_script_is_public_and_within_its_size_budget(client: TestClient) -> 
     size = len(gzip.compress(response.content, compresslevel=9))
     assert size < BUDGET, f"widget.js is {size} bytes gzipped, over {BUDGET}"
     script = response.text
+    assert "/*FIELDS*/" not in script, "the service writes the fields in"
+    for field in taxonomy().fields.values():
+        assert f'"id": "{field.id}"' in script
+        assert field.label_cs in script
     assert "attachShadow" in script
     assert "/api/v1/widget/search" in script
     assert "/api/v1/widget/leads" in script

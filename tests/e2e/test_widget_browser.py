@@ -165,7 +165,7 @@ def test_a_visitor_finds_partners_in_czech_and_asks_for_an_introduction_by_keybo
     assert names == ["Centre for Machine Vision", "Přesné díly s.r.o."]
 
 
-def test_an_english_page_shows_english_texts_and_says_when_nothing_fits(
+def test_an_english_page_shows_english_texts_filters_by_field_and_says_when_nothing_fits(
     chromium: Browser, service: Service, site: HostSite, widget_key: str
 ) -> None:
     _publish(site, "/en", host_page(service.url, widget_key, "en"))
@@ -177,6 +177,15 @@ def test_an_english_page_shows_english_texts_and_says_when_nothing_fits(
     expect(page.locator(RESULTS).first.get_by_role("button")).to_have_text(CONNECT["en"])
     page.screenshot(path=screenshot_path("widget-en.png"), full_page=True)
 
+    fields = page.get_by_label("Field (optional)")
+    fields.select_option(label="Agriculture and food")
+    _search(page, NEED_EN)
+    expect(page.locator(RESULTS).filter(has_text="Centre for Machine Vision")).to_have_count(0)
+    fields.select_option(label="Digital technologies")
+    _search(page, NEED_EN)
+    expect(page.locator(RESULTS).first).to_contain_text("Centre for Machine Vision")
+
+    fields.select_option(value="")
     _search(page, "Choreography of a classical ballet for the village theatre festival.")
     expect(page.locator(RESULTS)).to_have_count(0)
     expect(page.locator("p[data-message]")).to_have_text(

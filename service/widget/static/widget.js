@@ -33,6 +33,9 @@
   const HOME_REGION = (script.dataset.region || "").trim().toUpperCase() || null;
   const API = new URL(script.src, location.href).origin;
 
+  // The service writes its fields of technology here when it serves the script.
+  const FIELDS = /*FIELDS*/ [];
+
   const REGIONS = {
     CZ010: ["Hlavní město Praha", "Prague"],
     CZ020: ["Středočeský kraj", "Central Bohemian Region"],
@@ -58,6 +61,8 @@
         "Například: senzor pro měření vlhkosti dřeva. Enter spustí hledání, Shift+Enter vloží nový řádek.",
       region: "Kraj partnera (nepovinné)",
       anyRegion: "Kterýkoli kraj",
+      field: "Obor (nepovinné)",
+      anyField: "Kterýkoli obor",
       search: "Hledat",
       searching: "Hledám…",
       results: "Výsledky hledání",
@@ -96,6 +101,8 @@
         "For example: a sensor that measures the moisture of wood. Enter searches, Shift+Enter starts a new line.",
       region: "Partner's region (optional)",
       anyRegion: "Any region",
+      field: "Field (optional)",
+      anyField: "Any field",
       search: "Search",
       searching: "Searching…",
       results: "Search results",
@@ -257,12 +264,24 @@
       h("option", { value: "", text: T.anyRegion }),
       ...Object.keys(REGIONS).map((code) => h("option", { value: code, text: regionName(code) }))
     );
+    const topic = h(
+      "select",
+      { name: "field" },
+      h("option", { value: "", text: T.anyField }),
+      ...FIELDS.map((item) => h("option", { value: item.id, text: item.label[LANG] || item.id }))
+    );
     const button = h("button", { type: "submit", text: T.search });
     const form = h(
       "form",
       { role: "search", onsubmit: (event) => search(event) },
       field("pm-need", T.need, need, T.needHint),
-      h("div", { class: "row" }, field("pm-region", T.region, region), button)
+      h(
+        "div",
+        { class: "row" },
+        field("pm-region", T.region, region),
+        FIELDS.length ? field("pm-field", T.field, topic) : null,
+        button
+      )
     );
     const alert = h("p", { class: "err", role: "alert", "data-error": true });
     const message = h("p", { class: "msg", "data-message": true });
@@ -296,6 +315,7 @@
       alert.textContent = "";
       const body = { text, limit: 5 };
       if (region.value) body.region = region.value;
+      if (topic.value) body.field = topic.value;
       try {
         const { status, data } = await post("/api/v1/widget/search", body);
         if (status >= 200 && status < 300 && data && Array.isArray(data.results)) {
