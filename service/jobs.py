@@ -119,7 +119,12 @@ def _drop_file(session: Session, job: Job) -> None:
 
 
 def claim_next(db_engine: Engine, kinds: set[str]) -> Job | None:
-    """Claim the oldest queued job of ``kinds`` for this worker, or None."""
+    """Claim the oldest queued job of ``kinds`` for this worker, or None.
+
+    The claim is ``UPDATE … WHERE id = ? AND status = 'queued'``: of two workers
+    going for one job, one changes the row and the other changes nothing (on
+    PostgreSQL under READ COMMITTED the second UPDATE waits for the first to commit,
+    then finds the status no longer ``queued``) and tries the next candidate."""
     with Session(db_engine, expire_on_commit=False) as session:
         _requeue_stale(session)
         candidates = session.exec(
@@ -137,18 +142,25 @@ def claim_next(db_engine: Engine, kinds: set[str]) -> Job | None:
             )
             session.commit()
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                log.info("job %s claimed", job_id)
                 return session.get(Job, job_id)
     return None
 
 
 def _requeue_stale(session: Session) -> None:
-    stale = session.exec(
-        select(Job).where(Job.status == "running", col(Job.heartbeat_at) < utcnow() - STALE_AFTER)
-    ).all()
-    for job in stale:
-        log.warning("job %s lost its worker; queued again", job.id)
-        job.status = "queued"
-        session.add(job)
+    """Queue again the running jobs without a heartbeat for ``STALE_AFTER``.
+
+    The UPDATE repeats the staleness condition: another worker may have queued and
+    claimed the job (a fresh heartbeat) since the SELECT, and must keep it. On
+    PostgreSQL the condition is evaluated again on the row's newest version."""
+    cutoff = utcnow() - STALE_AFTER
+    stale = (col(Job.status) == "running", col(Job.heartbeat_at) < cutoff)
+    for job_id in session.exec(select(Job.id).where(*stale)).all():
+        requeued = session.execute(
+            update(Job).where(col(Job.id) == job_id, *stale).values(status="queued")
+        )
+        if requeued.rowcount == 1:  # type: ignore[attr-defined]
+            log.warning("job %s lost its worker; queued again", job_id)
     session.commit()
 
 
