@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -17,6 +16,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, select
 
 from matching.embedder import SentenceTransformerEmbedder
@@ -42,9 +45,36 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 
 
+# PostgreSQL advisory lock held while a process migrates: several hosts starting at
+# once on one database take turns.
+_START_UP_LOCK = 7_270_002
+
+
+@contextlib.contextmanager
+def _start_up_lock(database_url: str) -> Iterator[None]:
+    """Hold the start-up lock on PostgreSQL (on its own connection, released when the
+    block ends or the process dies); elsewhere do nothing. Two Alembic upgrades at the
+    same moment would both create the same tables, and one would fail."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        yield
+        return
+    lock_engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with lock_engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _START_UP_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _START_UP_LOCK})
+    finally:
+        lock_engine.dispose()
+
+
 def _prepared(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(settings.resolved_database_url)
+    with _start_up_lock(settings.resolved_database_url):
+        migrate.upgrade(settings.resolved_database_url)
 
 
 @contextlib.contextmanager
@@ -63,15 +93,29 @@ def _engine(settings: Settings) -> Iterator[MatchEngine]:
         db_engine.dispose()
 
 
+# With --workers, uvicorn kills a worker that does not answer its health check within
+# this time. A new worker answers only once it has imported the app (torch and the rest,
+# over 5 s on a busy machine): uvicorn's 5 s default killed and restarted workers that
+# were merely starting.
+_WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="Worker processes on the port; each loads the model and holds its own index",
+    ),
 ) -> None:
-    """Apply migrations, then serve the API. On an address other than loopback it
-    refuses to start until an API key exists (see ``keys create``)."""
+    """Apply migrations and install the bootstrap key, then serve the API with
+    ``--workers`` processes. On an address other than loopback it refuses to start until
+    an API key exists (see ``keys create``)."""
     settings = Settings()
     _prepared(settings)
+    _install_bootstrap_key(settings)
     if host not in LOOPBACK and not host.startswith("127.") and not _any_key(settings):
         console.print(
             f"refusing to serve on {host} without an API key: anyone could read and change "
@@ -79,10 +123,64 @@ def serve(
             "--name admin --role admin`, or serve on 127.0.0.1."
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     uvicorn.run(
-        "service.app:create_app", factory=True, host=host, port=port, log_config=log_config()
+        "service.app:create_app",  # an import string: each worker builds its own app
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=_WORKER_HEALTHCHECK_SECONDS,
+        log_config=_serve_log_config(workers),
     )
+
+
+def _install_bootstrap_key(settings: Settings) -> None:
+    """Store the configured bootstrap key here, once, before the workers start: workers
+    starting together would each insert it, and all but one fail on its unique prefix
+    (each worker's own start then finds it stored and changes nothing)."""
+    if settings.bootstrap_admin_key is None:
+        return
+    db_engine = make_engine(settings.resolved_database_url)
+    try:
+        _ensure_bootstrap(db_engine, settings.bootstrap_admin_key.get_secret_value())
+    except ValueError as exc:  # too short, or revoked
+        console.print(str(exc))
+        raise typer.Exit(2) from None
+    finally:
+        db_engine.dispose()
+
+
+def _ensure_bootstrap(db_engine: Engine, key: str) -> None:
+    """``ensure_bootstrap`` in a transaction of its own; when another process (another
+    host starting at the same moment) stored the key first, look again and find it."""
+    for attempt in range(2):
+        try:
+            with Session(db_engine) as session:
+                api_keys.ensure_bootstrap(session, key)
+                session.commit()
+            return
+        except IntegrityError:
+            if attempt:
+                raise
+
+
+def _serve_log_config(workers: int) -> dict[str, Any]:
+    """uvicorn's logging (access lines redacted) plus the app's own loggers at INFO,
+    applied in every worker; with several workers each line starts with the worker's
+    process id."""
+    config = log_config()
+    config["formatters"]["app"] = {"format": "%(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["app"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "app",
+        "stream": "ext://sys.stderr",
+    }
+    config["root"] = {"level": "INFO", "handlers": ["app"]}
+    if workers > 1:
+        for formatter in config["formatters"].values():
+            key = "fmt" if "fmt" in formatter else "format"
+            formatter[key] = "[%(process)d] " + formatter[key]
+    return config
 
 
 def _any_key(settings: Settings) -> bool:
