@@ -25,6 +25,7 @@ from matching.scoring import (
     Components,
     KeywordSet,
     combine,
+    combine_many,
     proximity,
     shared_concepts,
     shared_keywords,
@@ -207,7 +208,7 @@ class Catalog:
         query: MatchQuery,
         allowed: set[int] | None,
         excluded: set[int],
-        lexical: dict[int, float],
+        lexical: npt.NDArray[np.float64],
     ) -> set[int]:
         """Candidates: the nearest in each direction the query can be compared in,
         and the best lexical matches."""
@@ -216,11 +217,7 @@ class Catalog:
         for _, vector, facet in self._directions(query):
             hits = self.indexes[f"{query.target_kind}:{facet}"].search(vector, k, allowed)
             candidates.update(key for key, _ in hits)
-        lexical_hits = sorted(
-            (key for key in lexical if allowed is None or key in allowed),
-            key=lambda key: (-lexical[key], key),
-        )
-        candidates.update(lexical_hits[:k])
+        candidates.update(key for key, _ in LexicalIndex.top(lexical, k, allowed))
         return candidates - excluded
 
     @staticmethod
@@ -235,15 +232,15 @@ class Catalog:
         )
         return [term for term, _ in parts[:count]]
 
-    def _lexical_shares(self, query: MatchQuery) -> dict[int, float]:
-        """BM25 on every target offers text sharing a term with the source's needs (or
-        offers), as a share of the highest score the query could reach."""
+    def _lexical_shares(self, query: MatchQuery) -> npt.NDArray[np.float64]:
+        """BM25 of the source's needs (or offers) on every target offers text, as a share
+        of the highest score the query could reach, indexed by profile id."""
         terms = self._lexical_query(query)
         index = self.lexical[query.target_kind]
         ceiling = index.ceiling(terms)
         if not terms or ceiling == 0:
-            return {}
-        return {key: score / ceiling for key, score in index.scores(terms).items()}
+            return np.zeros(0)
+        return index.score_all(terms) / ceiling
 
     @staticmethod
     def _directions(query: MatchQuery) -> list[tuple[str, Vector, str]]:
@@ -286,38 +283,59 @@ class Catalog:
         has_terms = bool(self._lexical_query(query))
         # needs against offers, or (a source without needs) offers against offers
         prefix = "" if query.needs is not None else "domain_"
-        bounded: list[tuple[float, int, Entry, Components, frozenset[str]]] = []
-        for profile_id in candidates:
-            entry = self.entries.get(profile_id)
-            if entry is None:  # defensive: vectors without an entry are never returned
-                continue
-            concepts, concept_share = shared_concepts(query.concepts, entry.concepts)
-            partial = Components(
-                **{
-                    f"{prefix}lexical": lexical.get(profile_id, 0.0) if has_terms else None,
-                    f"{prefix}concepts": concept_share,
-                },
-                need_offer=found.get("need_offer", {}).get(profile_id),
-                offer_need=found.get("offer_need", {}).get(profile_id),
-                domain=found.get("domain", {}).get(profile_id),
-                proximity=proximity(query.region, query.country, entry.region, entry.country),
-            )
-            has_keywords = bool(query.keywords.written or entry.keywords.written)
-            best_case = replace(partial, keywords=1.0) if has_keywords else partial
-            bound = combine(best_case, self.relevance_weights, self.bonuses)
-            bounded.append((_rank_key(bound), profile_id, entry, partial, concepts))
-        bounded.sort(key=lambda item: (-item[0], item[1]))
+        # vectors without an entry are never returned (defensive)
+        rows = [entry for pid in candidates if (entry := self.entries.get(pid)) is not None]
+        ids = [entry.profile_id for entry in rows]
+        concepts = [shared_concepts(query.concepts, entry.concepts) for entry in rows]
+        columns: dict[str, list[float | None]] = {
+            f"{prefix}lexical": (
+                [float(lexical[pid]) if pid < len(lexical) else 0.0 for pid in ids]
+                if has_terms
+                else [None] * len(ids)
+            ),
+            f"{prefix}concepts": [share for _, share in concepts],
+            "proximity": [
+                proximity(query.region, query.country, entry.region, entry.country)
+                for entry in rows
+            ],
+        }
+        for component in ("need_offer", "offer_need", "domain"):
+            columns[component] = [found.get(component, {}).get(pid) for pid in ids]
+        # An upper bound of each score: a perfect keyword share wherever keywords apply.
+        # Only candidates whose bound can still reach the top get their keywords compared,
+        # so the result equals scoring every candidate in full.
+        has_keywords = bool(query.keywords.written)
+        columns["keywords"] = [
+            1.0 if has_keywords or entry.keywords.written else None for entry in rows
+        ]
+        bounds = combine_many(
+            {name: np.array(values, dtype=np.float64) for name, values in columns.items()},
+            len(ids),
+            self.relevance_weights,
+            self.bonuses,
+        )
+        # a hair above the exact bound, so rounding never drops a candidate that ties
+        order = np.lexsort((np.array(ids), -np.round(bounds + 1e-9, 6)))
         top: list[Scored] = []
         shown: dict[int, Scored] = {}  # organisation id -> its result in ``top``
-        for bound, _, entry, partial, concepts in bounded:
+        for position in order.tolist():
+            bound = _rank_key(float(bounds[position]) + 1e-9)
             if len(top) >= query.limit and bound < _rank_key(top[-1].score):
                 break
+            entry = rows[position]
             shared, share = shared_keywords(
                 query.keywords, query.terms, entry.keywords, entry.terms
             )
-            components = replace(partial, keywords=share)
+            components = Components(
+                **{
+                    name: values[position] for name, values in columns.items() if name != "keywords"
+                },
+                keywords=share,
+            )
             score = combine(components, self.relevance_weights, self.bonuses)
-            scored = Scored(entry, score, components, tuple(shared), shared_concepts=concepts)
+            scored = Scored(
+                entry, score, components, tuple(shared), shared_concepts=concepts[position][0]
+            )
             if query.one_per_organization:
                 sibling = shown.get(entry.organization_id)
                 if sibling is not None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
 
 from matching.language import english_gloss
 from matching.text import tokens
@@ -48,19 +51,30 @@ def surface_words(text: str, stem_chars: int = STEM_CHARS) -> dict[str, str]:
 
 
 class LexicalIndex:
-    """BM25 statistics and postings that follow upserts and removals."""
+    """BM25 statistics and postings that follow upserts and removals.
+
+    Postings are dictionaries (cheap to change one document) with a NumPy copy
+    per term made when a query first needs it after a change, so that ranking
+    every document that shares a term costs array operations, not a Python loop
+    over postings that grow with the collection.
+    """
 
     def __init__(self) -> None:
         self._postings: dict[str, dict[int, int]] = defaultdict(dict)
         self._documents: dict[int, Counter[str]] = {}
         self._lengths: dict[int, int] = {}
         self._total_length = 0
+        # term -> (doc ids, term counts, document lengths), rebuilt after a change
+        self._arrays: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
+        self._length_of: npt.NDArray[np.float64] = np.zeros(1024)  # by document id
 
     def __len__(self) -> int:
         return len(self._documents)
 
     def upsert(self, doc_id: int, terms: Sequence[str]) -> None:
-        """Index a document's terms, replacing what it had."""
+        """Index a document's terms, replacing what it had (ids are non-negative)."""
+        if doc_id < 0:
+            raise ValueError(f"document id {doc_id} is negative")
         self.remove(doc_id)
         counts = Counter(terms)
         self._documents[doc_id] = counts
@@ -68,6 +82,12 @@ class LexicalIndex:
         self._total_length += len(terms)
         for term, count in counts.items():
             self._postings[term][doc_id] = count
+            self._arrays.pop(term, None)
+        if doc_id >= len(self._length_of):
+            grown = np.zeros(max(doc_id + 1, 2 * len(self._length_of)))
+            grown[: len(self._length_of)] = self._length_of
+            self._length_of = grown
+        self._length_of[doc_id] = len(terms)
 
     def remove(self, doc_id: int) -> None:
         """Forget a document; unknown ids are ignored."""
@@ -78,12 +98,18 @@ class LexicalIndex:
         for term in counts:
             postings = self._postings[term]
             del postings[doc_id]
+            self._arrays.pop(term, None)
             if not postings:
                 del self._postings[term]
+        self._length_of[doc_id] = 0
 
     def _idf(self, term: str) -> float:
         frequency = len(self._postings.get(term, ()))
         return math.log(1 + (len(self._documents) - frequency + 0.5) / (frequency + 0.5))
+
+    def _norm(self, length: float) -> float:
+        average = self._total_length / len(self._documents)
+        return K1 * (1 - B + B * length / average)
 
     def ceiling(self, query_terms: Iterable[str]) -> float:
         """The score a document could at most reach for this query (for normalising)."""
@@ -94,8 +120,7 @@ class LexicalIndex:
         counts = self._documents.get(doc_id)
         if counts is None:
             return []
-        average = self._total_length / len(self._documents)
-        norm = K1 * (1 - B + B * self._lengths[doc_id] / average)
+        norm = self._norm(self._lengths[doc_id])
         parts = [
             (term, self._idf(term) * counts[term] * (K1 + 1) / (counts[term] + norm))
             for term in set(query_terms)
@@ -106,20 +131,73 @@ class LexicalIndex:
     def scores(
         self, query_terms: Iterable[str], documents: Iterable[int] | None = None
     ) -> dict[int, float]:
-        """BM25 of the query for the given documents (all matching ones when None)."""
+        """BM25 of the query for the given documents (all matching ones when None);
+        documents without a query term are left out."""
         if not self._documents:
             return {}
+        totals = self.score_all(query_terms)
+        if documents is None:
+            ids = np.flatnonzero(totals).tolist()
+        else:
+            ids = [d for d in documents if 0 <= d < len(totals) and totals[d] > 0]
+        return {doc_id: float(totals[doc_id]) for doc_id in ids}
+
+    def score_all(self, query_terms: Iterable[str]) -> npt.NDArray[np.float64]:
+        """BM25 of the query for every document at once, indexed by document id (0
+        for documents without a query term; ids past the end have none either)."""
+        parts = [
+            (term, arrays)
+            for term in set(query_terms)
+            if (arrays := self._term_arrays(term)) is not None
+        ]
+        if not parts:
+            return np.zeros(0)
         average = self._total_length / len(self._documents)
-        wanted = None if documents is None else set(documents)
-        result: dict[int, float] = defaultdict(float)
-        for term in set(query_terms):
+        ids = np.concatenate([doc_ids for _, (doc_ids, _) in parts])
+        weights = np.concatenate(
+            [
+                self._idf(term)
+                * counts
+                * (K1 + 1)
+                / (counts + K1 * (1 - B + B * self._length_of[doc_ids] / average))
+                for term, (doc_ids, counts) in parts
+            ]
+        )
+        totals: npt.NDArray[np.float64] = np.bincount(ids, weights=weights).astype(np.float64)
+        return totals
+
+    @staticmethod
+    def top(
+        totals: npt.NDArray[np.float64], k: int, allowed: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` best (document, score) of :meth:`score_all`'s result among
+        ``allowed`` (all when None), best first; equal scores go to the lower id."""
+        ids = np.flatnonzero(totals)
+        values = totals[ids]
+        if allowed is not None and len(ids):
+            keep = np.fromiter((doc_id in allowed for doc_id in ids.tolist()), bool, len(ids))
+            ids, values = ids[keep], values[keep]
+        if k <= 0:
+            return []
+        if len(ids) > k:
+            threshold = np.partition(values, len(values) - k)[len(values) - k]
+            keep = values >= threshold
+            ids, values = ids[keep], values[keep]
+        order = np.lexsort((ids, -values))[:k]
+        return list(zip(ids[order].tolist(), values[order].tolist(), strict=True))
+
+    def _term_arrays(
+        self, term: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
+        """The term's postings as (document ids, counts); None for an unknown term."""
+        arrays = self._arrays.get(term)
+        if arrays is None:
             postings = self._postings.get(term)
             if not postings:
-                continue
-            idf = self._idf(term)
-            ids = postings.keys() if wanted is None else wanted.intersection(postings)
-            for doc_id in ids:
-                count = postings[doc_id]
-                norm = K1 * (1 - B + B * self._lengths[doc_id] / average)
-                result[doc_id] += idf * count * (K1 + 1) / (count + norm)
-        return dict(result)
+                return None
+            arrays = (
+                np.fromiter(postings.keys(), np.int64, len(postings)),
+                np.fromiter(postings.values(), np.float64, len(postings)),
+            )
+            self._arrays[term] = arrays
+        return arrays

@@ -30,6 +30,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from matching.text import fold, tokens
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "Components",
     "KeywordSet",
     "combine",
+    "combine_many",
     "proximity",
     "shared_concepts",
     "shared_keywords",
@@ -64,6 +68,10 @@ BONUSES: Mapping[str, float] = {
     "domain_concepts": 0.2,
     "proximity": 0.05,
 }
+
+
+RELEVANCE_COMPONENTS = ("need_offer", "offer_need", "domain", "lexical", "domain_lexical")
+BONUS_COMPONENTS = ("keywords", "concepts", "domain_concepts", "proximity")
 
 
 @dataclass(frozen=True)
@@ -95,25 +103,38 @@ def combine(
     """Relevance (weighted mean of the text components present) plus bonuses."""
     total = 0.0
     weight_sum = 0.0
-    for name, value in (
-        ("need_offer", components.need_offer),
-        ("offer_need", components.offer_need),
-        ("domain", components.domain),
-        ("lexical", components.lexical),
-        ("domain_lexical", components.domain_lexical),
-    ):
+    for name in RELEVANCE_COMPONENTS:
+        value = getattr(components, name)
         if value is not None:
             total += relevance_weights[name] * value
             weight_sum += relevance_weights[name]
     score = total / weight_sum if weight_sum else 0.0
-    for name, value in (
-        ("keywords", components.keywords),
-        ("concepts", components.concepts),
-        ("domain_concepts", components.domain_concepts),
-        ("proximity", components.proximity),
-    ):
+    for name in BONUS_COMPONENTS:
+        value = getattr(components, name)
         if value is not None:
             score += bonuses[name] * value
+    return score
+
+
+def combine_many(
+    columns: Mapping[str, npt.NDArray[np.float64]],
+    size: int,
+    relevance_weights: Mapping[str, float] = RELEVANCE_WEIGHTS,
+    bonuses: Mapping[str, float] = BONUSES,
+) -> npt.NDArray[np.float64]:
+    """:func:`combine` for many pairs at once: one column per component present in
+    ``columns``, each of ``size`` pairs (NaN where a pair lacks it, like None)."""
+    total = np.zeros(size)
+    weight_sum = np.zeros(size)
+    for name in RELEVANCE_COMPONENTS:
+        if name in columns:
+            present = ~np.isnan(columns[name])
+            total += np.where(present, relevance_weights[name] * columns[name], 0.0)
+            weight_sum += np.where(present, relevance_weights[name], 0.0)
+    score = np.divide(total, weight_sum, out=np.zeros(size), where=weight_sum > 0)
+    for name in BONUS_COMPONENTS:
+        if name in columns:
+            score += np.where(np.isnan(columns[name]), 0.0, bonuses[name] * columns[name])
     return score
 
 

@@ -84,3 +84,29 @@ def test_surface_words_show_terms_as_written() -> None:
     assert words["svarova"] == "svařování"
     assert words["porovit"] == "pórovitost"
     assert words["porosit"] == "porosity"
+
+
+def test_top_ranks_like_sorting_every_score_with_ties_to_the_lower_id() -> None:
+    index = LexicalIndex()
+    texts = [*DOCUMENTS, DOCUMENTS[0], "Welding."]  # id 5 ties with id 0
+    for doc_id, text in enumerate(texts):
+        index.upsert(doc_id, lexical_terms(text))
+    index.upsert(7, lexical_terms("Welding robots."))
+    index.remove(7)  # a removed document never comes back
+    query = lexical_terms("laser welding of castings")
+    every = index.scores(query)
+    expected = sorted(every, key=lambda doc_id: (-every[doc_id], doc_id))
+    for k in (1, 2, 3, len(every), len(every) + 5):
+        found = index.top(index.score_all(query), k)
+        assert [doc_id for doc_id, _ in found] == expected[:k]
+        assert [value for _, value in found] == pytest.approx([every[d] for d in expected[:k]])
+    ranked = [doc_id for doc_id, _ in index.top(index.score_all(query), len(every))]
+    assert ranked.index(5) == ranked.index(0) + 1  # equal scores: the lower id first
+    allowed = {1, 4, 6}
+    assert [d for d, _ in index.top(index.score_all(query), 10, allowed)] == [
+        d for d in expected if d in allowed
+    ]
+    assert index.top(index.score_all(query), 0) == []
+    assert index.top(index.score_all(["unknown"]), 3) == []
+    with pytest.raises(ValueError, match="negative"):
+        index.upsert(-1, ["welding"])
