@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -171,11 +172,22 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
     return results
 
 
-def run_match(
+@dataclass(frozen=True)
+class FoundMatches:
+    """Ranked, explained results of a match request, not yet stored."""
+
+    target: str
+    source_organization: Organization | None
+    results: list[dict[str, Any]]
+    index_version: int
+
+
+def find_matches(
     session: Session, engine: MatchEngine, principal: Principal, body: MatchRequest
-) -> MatchRunRead:
-    """Rank partners for a profile or a text, store the run, return it. Private profiles
-    the caller may not see are never returned."""
+) -> FoundMatches:
+    """Retrieve, re-score and explain partners for a profile or a text (what
+    :func:`run_match` then stores). Private profiles the caller may not see are never
+    returned."""
     if not engine.ready:
         raise NotReady("the index is still loading; try again shortly")
     if principal.role == "widget" and body.profile_id is not None:
@@ -194,11 +206,21 @@ def run_match(
         assert body.text is not None
         source, target = _text_source(engine, body, body.text, hidden)
     scored, index_version = engine.match(source.query)
-    results = _results(session, source, scored)
+    return FoundMatches(
+        target, source_organization, _results(session, source, scored), index_version
+    )
+
+
+def run_match(
+    session: Session, engine: MatchEngine, principal: Principal, body: MatchRequest
+) -> MatchRunRead:
+    """Rank partners for a profile or a text, store the run, return it."""
+    found = find_matches(session, engine, principal, body)
+    source_organization, results = found.source_organization, found.results
     run = MatchRun(
         profile_id=body.profile_id,
         query_text=body.text,
-        target=target,
+        target=found.target,
         limit=body.limit,
         regions=body.regions,
         countries=body.countries,
@@ -206,7 +228,7 @@ def run_match(
         exclude_organization_ids=body.exclude_organization_ids,
         min_score=_min_score(body),
         model_id=engine.model_id,
-        index_version=index_version,
+        index_version=found.index_version,
         source_organization_id=None if source_organization is None else source_organization.id,
         source_region=None if source_organization is None else source_organization.region,
         created_by_key_id=principal.key_id,
