@@ -9,6 +9,8 @@ exactly and ranks deterministically (score, then profile id).
 
 from __future__ import annotations
 
+import heapq
+import pickle
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -31,13 +33,27 @@ from matching.scoring import (
     shared_keywords,
 )
 
-__all__ = ["FACETS", "KINDS", "Catalog", "Entry", "MatchQuery", "Scored"]
+__all__ = ["FACETS", "KINDS", "Catalog", "Entry", "MatchQuery", "PrivateAccess", "Scored"]
 
 Vector = npt.NDArray[np.float32]
 KINDS = ("company", "research")
 FACETS = ("offers", "needs")
 _MIN_CANDIDATES = 200
 _CANDIDATES_PER_RESULT = 20
+# What state_bytes keeps: the entries and everything derived from them.
+_STATE = (
+    "entries",
+    "lexical",
+    "_by_region",
+    "_by_country",
+    "_by_concept",
+    "_by_organization",
+    "_by_kind",
+    "_private",
+    "_expiry",
+)
+# Up to this many excluded ids widen the candidate searches; more become a filter.
+_EXCLUDED_BY_DEPTH = 1_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,28 @@ class Entry:
     terms: frozenset[str] = frozenset()
     offer_terms: tuple[str, ...] = ()
     concepts: frozenset[str] = frozenset()  # taxonomy concepts of its offers
+    public: bool = True
+    created_by_key_id: int | None = None  # the API key that registered its organisation
+    valid_until: float | None = None  # POSIX seconds; from then on it is never matched
+
+
+@dataclass(frozen=True)
+class PrivateAccess:
+    """Which private (non-public) profiles a caller may see: every one, those of
+    some regions, or those its key registered. The default sees none."""
+
+    everything: bool = False
+    regions: frozenset[str] = frozenset()
+    key_id: int | None = None
+
+    def sees(self, entry: Entry) -> bool:
+        """True when ``entry`` is public or this access covers it."""
+        return (
+            entry.public
+            or self.everything
+            or entry.region in self.regions
+            or (self.key_id is not None and entry.created_by_key_id == self.key_id)
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +113,8 @@ class MatchQuery:
     # only targets whose offers mention one of these taxonomy concepts (a field filter)
     concepts_any: frozenset[str] | None = None
     exclude_organization_ids: frozenset[int] = field(default_factory=frozenset)
-    exclude_profile_ids: frozenset[int] = field(default_factory=frozenset)  # e.g. private ones
+    exclude_profile_ids: frozenset[int] = field(default_factory=frozenset)
+    private_access: PrivateAccess = PrivateAccess()  # private profiles it may return
     # Show an organisation once, by its best profile: a university with a profile per
     # department must not fill the list with weak matches and crowd out a specialist.
     one_per_organization: bool = True
@@ -112,9 +151,28 @@ class Catalog:
         self._by_country: dict[str, set[int]] = defaultdict(set)
         self._by_concept: dict[str, set[int]] = defaultdict(set)
         self._by_organization: dict[int, set[int]] = defaultdict(set)
+        self._by_kind: dict[str, set[int]] = {kind: set() for kind in KINDS}
+        self._private: set[int] = set()
+        self._expiry: list[tuple[float, int]] = []  # heap of (valid_until, profile id)
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def state_bytes(self) -> bytes:
+        """Everything but the vector indexes and weights, serialised for a snapshot.
+
+        Pickle: a snapshot is the service's own file in its data folder, as
+        trusted as its code."""
+        return pickle.dumps(
+            {name: getattr(self, name) for name in _STATE}, protocol=pickle.HIGHEST_PROTOCOL
+        )
+
+    @classmethod
+    def restore(cls, dimension: int, indexes: Mapping[str, VectorIndex], state: bytes) -> Catalog:
+        """A catalog from its vector indexes and :meth:`state_bytes`."""
+        catalog = cls(dimension, indexes)
+        catalog.__dict__.update(pickle.loads(state))  # our own file
+        return catalog
 
     def upsert(self, entry: Entry, vectors: Mapping[str, Vector]) -> None:
         """Store or replace a profile with its facet vectors (``offers``/``needs``)."""
@@ -134,6 +192,23 @@ class Catalog:
         for concept in entry.concepts:
             self._by_concept[concept].add(entry.profile_id)
         self._by_organization[entry.organization_id].add(entry.profile_id)
+        self._by_kind[entry.kind].add(entry.profile_id)
+        if not entry.public:
+            self._private.add(entry.profile_id)
+        if entry.valid_until is not None:
+            heapq.heappush(self._expiry, (entry.valid_until, entry.profile_id))
+
+    def expire(self, now: float) -> list[int]:
+        """Forget profiles whose ``valid_until`` has come by ``now`` (POSIX seconds);
+        returns their ids. Costs O(log n) per profile that expires, nothing otherwise."""
+        expired = []
+        while self._expiry and self._expiry[0][0] <= now:
+            valid_until, profile_id = heapq.heappop(self._expiry)
+            entry = self.entries.get(profile_id)
+            if entry is not None and entry.valid_until == valid_until:  # else replaced since
+                self.remove(profile_id)
+                expired.append(profile_id)
+        return expired
 
     def drop_unregistered(self) -> None:
         """Remove vectors of ids that have no entry."""
@@ -179,6 +254,8 @@ class Catalog:
         for concept in entry.concepts:
             self._by_concept[concept].discard(profile_id)
         self._by_organization[entry.organization_id].discard(profile_id)
+        self._by_kind[entry.kind].discard(profile_id)
+        self._private.discard(profile_id)
         self.lexical[entry.kind].remove(profile_id)
         for facet in FACETS:
             self.indexes[f"{entry.kind}:{facet}"].remove([profile_id])
@@ -198,9 +275,17 @@ class Catalog:
         return allowed
 
     def _excluded(self, query: MatchQuery) -> set[int]:
+        """Ids never returned: those asked to exclude, and private ones the caller may
+        not see."""
         excluded: set[int] = set(query.exclude_profile_ids)
         for organization_id in query.exclude_organization_ids:
             excluded |= self._by_organization.get(organization_id, set())
+        if not query.private_access.everything:
+            excluded.update(
+                profile_id
+                for profile_id in self._private
+                if not query.private_access.sees(self.entries[profile_id])
+            )
         return excluded
 
     def _retrieve(
@@ -258,12 +343,8 @@ class Catalog:
         self, facet_key: str, query_vector: Vector, ids: list[int]
     ) -> dict[int, float]:
         """Exact cosine of the query vector and each candidate's facet (where it has one)."""
-        found = self.indexes[facet_key].vectors(ids)
-        if not found:
-            return {}
-        keys = list(found)
-        scores = np.vstack([found[key] for key in keys]) @ query_vector
-        return dict(zip(keys, scores.tolist(), strict=True))
+        keys, rows = self.indexes[facet_key].rows(ids)
+        return dict(zip(keys, (rows @ query_vector).tolist(), strict=True))
 
     def match(self, query: MatchQuery) -> list[Scored]:
         """Ranked complementary partners for ``query`` (at most ``query.limit``).
@@ -274,8 +355,12 @@ class Catalog:
         so the result is the same as scoring every candidate in full.
         """
         allowed = self._allowed(query)
+        excluded = self._excluded(query) & self._by_kind[query.target_kind]
+        if len(excluded) > _EXCLUDED_BY_DEPTH:  # searching deeper would cost more
+            allowed = (self._by_kind[query.target_kind] if allowed is None else allowed) - excluded
+            excluded = set()
         lexical = self._lexical_shares(query)
-        candidates = sorted(self._retrieve(query, allowed, self._excluded(query), lexical))
+        candidates = sorted(self._retrieve(query, allowed, excluded, lexical))
         found = {
             component: self._similarities(f"{query.target_kind}:{facet}", vector, candidates)
             for component, vector, facet in self._directions(query)

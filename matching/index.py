@@ -62,7 +62,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import faiss
 import numpy as np
@@ -74,6 +74,7 @@ __all__ = [
     "RECALL_TARGETS",
     "RETRAIN_GROWTH",
     "SEARCH_THREADS",
+    "Snapshot",
     "SnapshotError",
     "VectorIndex",
     "read_snapshot",
@@ -372,14 +373,20 @@ class VectorIndex:
         if keys is not None:
             self._ids.update(keys.tolist())
 
+    def rows(self, ids: Iterable[int]) -> tuple[list[int], Vectors]:
+        """The ids that are present, in the order given, and their stored vectors as
+        one matrix (rows in the same order)."""
+        present = [key for key in ids if key in self._ids]
+        if not present:
+            return [], np.empty((0, self.dimension), dtype=np.float32)
+        with _threads(SEARCH_THREADS):
+            rows: Vectors = self._index.reconstruct_batch(_as_ids(present))
+        return present, rows
+
     def vectors(self, ids: Iterable[int]) -> dict[int, Vectors]:
         """The stored vectors of those ids that are present (fp16-rounded in
         approximate mode: cosines move by less than 1e-4)."""
-        present = [key for key in ids if key in self._ids]
-        if not present:
-            return {}
-        with _threads(SEARCH_THREADS):
-            rows = self._index.reconstruct_batch(_as_ids(present))
+        present, rows = self.rows(ids)
         return dict(zip(present, rows, strict=True))
 
     def search(
@@ -441,7 +448,7 @@ class VectorIndex:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, dimension: int, *, threshold: int | None = None
+        cls, data: bytes | memoryview, dimension: int, *, threshold: int | None = None
     ) -> VectorIndex:
         """Deserialise; the dimension must agree."""
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
@@ -455,20 +462,37 @@ class VectorIndex:
         return cls(dimension, index, threshold=threshold)
 
 
+class Snapshot(NamedTuple):
+    """What a snapshot file holds: its manifest, named indexes and named byte parts."""
+
+    manifest: dict[str, Any]
+    indexes: dict[str, VectorIndex]
+    blobs: dict[str, bytes]
+
+
 def write_snapshot(
-    path: Path, manifest: Mapping[str, Any], indexes: Mapping[str, VectorIndex]
+    path: Path,
+    manifest: Mapping[str, Any],
+    indexes: Mapping[str, VectorIndex],
+    blobs: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Atomically write named indexes and a manifest to ``path``.
+    """Atomically write named indexes, named byte parts and a manifest to ``path``.
 
     The temporary file is unique to this writer, so writers in several processes
     or threads sharing a folder never interleave; the last rename wins."""
-    parts = {name: index.to_bytes() for name, index in indexes.items()}
+    parts = [(name, "index", index.to_bytes()) for name, index in indexes.items()]
+    parts += [(name, "blob", bytes(data)) for name, data in (blobs or {}).items()]
     header = json.dumps(
         {
             "manifest": dict(manifest),
             "parts": [
-                {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-                for name, data in parts.items()
+                {
+                    "name": name,
+                    "kind": kind,
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
+                for name, kind, data in parts
             ],
         }
     ).encode()
@@ -479,7 +503,7 @@ def write_snapshot(
             handle.write(_MAGIC)
             handle.write(_LENGTH.pack(len(header)))
             handle.write(header)
-            for data in parts.values():
+            for _, _, data in parts:
                 handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -494,29 +518,33 @@ def write_snapshot(
         os.close(directory)
 
 
-def read_snapshot(
-    path: Path, dimension: int, *, threshold: int | None = None
-) -> tuple[dict[str, Any], dict[str, VectorIndex]]:
+def read_snapshot(path: Path, dimension: int, *, threshold: int | None = None) -> Snapshot:
     """Read a snapshot written by :func:`write_snapshot`, verifying every part."""
     try:
-        data = path.read_bytes()
+        data = memoryview(path.read_bytes())  # slices of a view copy nothing
     except OSError as exc:
         raise SnapshotError(f"cannot read {path}: {exc}") from exc
-    if not data.startswith(_MAGIC):
+    if data[: len(_MAGIC)] != _MAGIC:
         raise SnapshotError(f"{path} is not an index snapshot")
     offset = len(_MAGIC)
     try:
         (header_length,) = _LENGTH.unpack_from(data, offset)
         offset += _LENGTH.size
-        header = json.loads(data[offset : offset + header_length])
+        header = json.loads(bytes(data[offset : offset + header_length]))
         offset += header_length
         indexes: dict[str, VectorIndex] = {}
+        blobs: dict[str, bytes] = {}
         for part in header["parts"]:
             chunk = data[offset : offset + part["size"]]
             offset += part["size"]
             if len(chunk) != part["size"] or hashlib.sha256(chunk).hexdigest() != part["sha256"]:
                 raise SnapshotError(f"{path}: part {part['name']!r} is truncated or corrupt")
-            indexes[part["name"]] = VectorIndex.from_bytes(chunk, dimension, threshold=threshold)
+            if part.get("kind", "index") == "blob":
+                blobs[part["name"]] = bytes(chunk)
+            else:
+                indexes[part["name"]] = VectorIndex.from_bytes(
+                    chunk, dimension, threshold=threshold
+                )
     except (struct.error, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise SnapshotError(f"{path}: unreadable snapshot: {exc}") from exc
-    return header["manifest"], indexes
+    return Snapshot(header["manifest"], indexes, blobs)

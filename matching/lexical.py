@@ -71,6 +71,11 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._documents)
 
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_arrays"] = {}  # a cache: rebuilt on demand
+        return state
+
     def upsert(self, doc_id: int, terms: Sequence[str]) -> None:
         """Index a document's terms, replacing what it had (ids are non-negative)."""
         if doc_id < 0:

@@ -1,7 +1,9 @@
 """The one owner of the embedder and the FAISS index inside the app.
 
-Start-up loads the index snapshot (or rebuilds it from stored vectors when the
-snapshot is missing, corrupt, for another model or newer than the database),
+Start-up loads the index snapshot — the vector indexes and the catalog's entries
+(or, when those were made by other code or data, entries derived again from the
+database) — or rebuilds it from stored vectors when the snapshot is missing,
+corrupt, for another model or newer than the database; then it
 embeds any profile whose vectors are missing or stale, and replays the change
 log. Every match first catches up with the change log, so a write is visible
 to the next match, in this worker and in any other.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -76,7 +79,7 @@ class MatchEngine:
 
     def _load_snapshot(self, session: Session) -> bool:
         try:
-            manifest, indexes = read_snapshot(self._snapshot_path, self.embedder.dimension)
+            manifest, indexes, blobs = read_snapshot(self._snapshot_path, self.embedder.dimension)
         except SnapshotError as exc:
             if self._snapshot_path.exists():
                 log.warning("index snapshot unusable, rebuilding: %s", exc)
@@ -88,16 +91,26 @@ class MatchEngine:
         if int(manifest["seq"]) > vector_store.latest_seq(session):
             log.warning("index snapshot is newer than the database, rebuilding")
             return False
-        catalog = Catalog(self.embedder.dimension, indexes)
-        indexed = set().union(*(index.ids() for index in indexes.values()))
-        for state in vector_store.index_states(session, self.model_id):
-            if state.entry.profile_id in indexed:
-                catalog.register(state.entry)
-        catalog.drop_unregistered()
+        reuse = "catalog" in blobs and manifest.get("entries") == vector_store.entries_fingerprint()
+        if reuse:
+            catalog = Catalog.restore(self.embedder.dimension, indexes, blobs["catalog"])
+        else:  # entries of older code or data: derived again from the database
+            catalog = Catalog(self.embedder.dimension, indexes)
+            indexed = set().union(*(index.ids() for index in indexes.values()))
+            for state in vector_store.index_states(session, self.model_id):
+                if state.entry.profile_id in indexed:
+                    catalog.register(state.entry)
+            catalog.drop_unregistered()
+        catalog.expire(time.time())
         with self._lock:
             self.catalog = catalog
             self.seq = self._saved_seq = int(manifest["seq"])
-        log.info("index snapshot loaded: %d profiles at change %d", len(catalog), self.seq)
+        log.info(
+            "index snapshot loaded: %d profiles at change %d, entries %s",
+            len(catalog),
+            self.seq,
+            "from the snapshot" if reuse else "derived again from the database",
+        )
         return True
 
     def _rebuild(self, session: Session) -> None:
@@ -175,6 +188,7 @@ class MatchEngine:
     def match(self, query: MatchQuery) -> tuple[list[Scored], int]:
         """Ranked results and the index version (change sequence) they come from."""
         with self._lock:
+            self.catalog.expire(time.time())
             return self.catalog.match(query), self.seq
 
     def profiles_of_kind(
@@ -182,6 +196,7 @@ class MatchEngine:
     ) -> list[tuple[Entry, Vector, Vector | None]]:
         """Indexed profiles of one kind with their offers and needs vectors."""
         with self._lock:
+            self.catalog.expire(time.time())
             return self.catalog.profiles_of_kind(kind, regions)
 
     def profile_vectors(self, profile_id: int) -> dict[str, Vector]:
@@ -202,8 +217,14 @@ class MatchEngine:
                 "dimension": self.embedder.dimension,
                 "seq": self.seq,
                 "count": len(self.catalog),
+                "entries": vector_store.entries_fingerprint(),
             }
-            write_snapshot(self._snapshot_path, manifest, self.catalog.indexes)
+            write_snapshot(
+                self._snapshot_path,
+                manifest,
+                self.catalog.indexes,
+                {"catalog": self.catalog.state_bytes()},
+            )
             self._saved_seq = self.seq
         return True
 

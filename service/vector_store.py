@@ -7,13 +7,16 @@ The database is the truth: every profile's facet embeddings live in
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, insert, text
+from sqlalchemy import func, insert, or_, text
 from sqlmodel import Session, col, delete, select
 
 from matching.catalog import FACETS, Entry
@@ -23,7 +26,7 @@ from matching.lexical import lexical_terms
 from matching.scoring import KeywordSet
 from matching.taxonomy import taxonomy
 from matching.text import content_hash, tokens
-from service.models import IndexChange, Organization, Profile, ProfileVector
+from service.models import IndexChange, Organization, Profile, ProfileVector, utcnow
 
 Vector = npt.NDArray[np.float32]
 
@@ -123,6 +126,36 @@ def changes_since(session: Session, seq: int) -> list[tuple[int, int]]:
     return [(int(s or 0), int(p)) for s, p in session.exec(statement)]
 
 
+# What entries are derived with: the code below and the matching package's data.
+_ENTRY_SOURCES = (
+    Path(__file__),
+    *(
+        Path(__file__).parents[1] / "matching" / name
+        for name in (
+            "catalog.py",
+            "lexical.py",
+            "text.py",
+            "language.py",
+            "taxonomy.py",
+            "scoring.py",
+        )
+    ),
+)
+
+
+@functools.cache
+def entries_fingerprint() -> str:
+    """A digest of the code and data that derive catalog entries from profiles: a
+    snapshot's entries are reused only while it is unchanged."""
+    data = sorted((Path(__file__).parents[1] / "matching" / "data").rglob("*"))
+    digest = hashlib.sha256()
+    for path in [*_ENTRY_SOURCES, *data]:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _entry(profile: Profile, organization: Organization) -> Entry:
     assert profile.id is not None
     assert organization.id is not None
@@ -136,11 +169,30 @@ def _entry(profile: Profile, organization: Organization) -> Entry:
         terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
         offer_terms=tuple(lexical_terms(profile.offers)),
         concepts=taxonomy().concepts_in(profile.offers),
+        public=profile.public,
+        created_by_key_id=organization.created_by_key_id,
+        valid_until=None if profile.valid_until is None else profile.valid_until.timestamp(),
     )
 
 
 def _decode(row: ProfileVector) -> Vector:
     return np.frombuffer(row.vector, dtype=np.float32)
+
+
+def _current_vectors(
+    profile: Profile, rows: Sequence[ProfileVector], model_id: str
+) -> dict[str, Vector] | None:
+    """The facet vectors of ``profile`` if every facet has a current one, else None."""
+    if stale_facets(profile, rows, model_id):
+        return None
+    texts = facet_texts(profile)
+    return {row.facet: _decode(row) for row in rows if row.facet in texts}
+
+
+def stored_vectors(session: Session, profile: Profile, model_id: str) -> dict[str, Vector]:
+    """The stored facet vectors of one profile, or {} while any is missing or stale."""
+    assert profile.id is not None
+    return _current_vectors(profile, vector_rows(session, [profile.id])[profile.id], model_id) or {}
 
 
 def index_states(
@@ -149,10 +201,13 @@ def index_states(
     """Searchable state of the given profiles (all when None).
 
     A profile is searchable once every non-empty facet has a vector of the
-    current model for its current text; others are left out (and so removed).
+    current model for its current text, until its ``valid_until``; others are left
+    out (and so removed).
     """
-    statement = select(Profile, Organization).join(
-        Organization, col(Profile.organization_id) == col(Organization.id)
+    statement = (
+        select(Profile, Organization)
+        .join(Organization, col(Profile.organization_id) == col(Organization.id))
+        .where(or_(col(Profile.valid_until).is_(None), col(Profile.valid_until) > utcnow()))
     )
     if profile_ids is not None:
         statement = statement.where(col(Profile.id).in_(profile_ids))
@@ -161,13 +216,9 @@ def index_states(
         rows = vector_rows(session, [profile.id for profile, _ in chunk if profile.id])
         for profile, organization in chunk:
             assert profile.id is not None
-            vectors = rows[profile.id]
-            if stale_facets(profile, vectors, model_id):
-                continue
-            yield IndexState(
-                _entry(profile, organization),
-                {row.facet: _decode(row) for row in vectors if row.facet in facet_texts(profile)},
-            )
+            vectors = _current_vectors(profile, rows[profile.id], model_id)
+            if vectors is not None:
+                yield IndexState(_entry(profile, organization), vectors)
 
 
 def profiles_needing_vectors(session: Session, model_id: str) -> list[int]:
@@ -180,21 +231,27 @@ def profiles_needing_vectors(session: Session, model_id: str) -> list[int]:
 
 
 def sentences_of(
-    session: Session, profile_ids: Sequence[int], facet: str
-) -> dict[int, FacetSentences]:
-    """Stored sentences and sentence vectors of one facet of several profiles."""
-    if not profile_ids:
-        return {}
-    statement = select(ProfileVector).where(
-        col(ProfileVector.profile_id).in_(profile_ids), ProfileVector.facet == facet
-    )
-    return {
-        row.profile_id: FacetSentences(
-            tuple(row.sentences),
-            np.frombuffer(row.sentence_vectors, dtype=np.float32).reshape(-1, row.dimension),
+    session: Session, profile_ids: Sequence[int], *facets: str
+) -> dict[str, dict[int, FacetSentences]]:
+    """Stored sentences and sentence vectors of some facets of several profiles, by
+    facet and profile id (one query, only the columns needed)."""
+    found: dict[str, dict[int, FacetSentences]] = {facet: {} for facet in facets}
+    if not profile_ids or not facets:
+        return found
+    statement = select(
+        ProfileVector.profile_id,
+        ProfileVector.facet,
+        ProfileVector.sentences,
+        ProfileVector.sentence_vectors,
+    ).where(col(ProfileVector.profile_id).in_(profile_ids), col(ProfileVector.facet).in_(facets))
+    for profile_id, facet, sentences, vectors in session.exec(statement):
+        found[facet][profile_id] = FacetSentences(
+            tuple(sentences),
+            np.frombuffer(vectors, dtype=np.float32).reshape(len(sentences), -1)
+            if sentences
+            else np.empty((0, 0), dtype=np.float32),
         )
-        for row in session.exec(statement)
-    }
+    return found
 
 
 def drop_vectors(session: Session, *, keep_model: str | None) -> int:

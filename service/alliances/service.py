@@ -116,7 +116,9 @@ def _research_partner(
     organization = session.get(Organization, best.organization_id)
     if organization is None:
         return None
-    offers = vector_store.sentences_of(session, [best.profile_id], "offers").get(best.profile_id)
+    offers = vector_store.sentences_of(session, [best.profile_id], "offers")["offers"].get(
+        best.profile_id
+    )
     return _member(organization, best.profile_id, _brings(offers, joint))
 
 
@@ -128,7 +130,7 @@ def _shape(
     include_research: bool,
     hidden: frozenset[int],
 ) -> dict[str, Any]:
-    offers = vector_store.sentences_of(session, list(candidate.members), "offers")
+    offers = vector_store.sentences_of(session, list(candidate.members), "offers")["offers"]
     organizations = matches.organizations_of_profiles(session, list(candidate.members))
     members = []
     for key in candidate.members:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from matching.catalog import PrivateAccess
 from service.auth.principal import Principal
 from service.errors import Forbidden
 from service.models import AllianceRun, MatchRun, Organization, Profile
@@ -87,6 +88,18 @@ def hidden_profile_ids(session: Session, principal: Principal) -> frozenset[int]
             )
         )
     return frozenset(pid for pid in session.exec(statement) if pid is not None)
+
+
+def private_access(principal: Principal) -> PrivateAccess:
+    """The private profiles this caller may see in match results (as
+    :func:`hidden_profile_ids` hides the others)."""
+    if principal.is_admin:
+        return PrivateAccess(everything=True)
+    if principal.role == "advisor":
+        return PrivateAccess(regions=principal.regions)
+    if principal.role == "integration":
+        return PrivateAccess(key_id=principal.key_id)
+    return PrivateAccess()
 
 
 def visible_runs(principal: Principal) -> Any:

@@ -43,9 +43,9 @@ class _Source:
         self.words = surface_words(lexical_text)  # to show lexical terms as written
 
 
-def _filters(body: MatchRequest, exclude: set[int], hidden: frozenset[int]) -> dict[str, Any]:
+def _filters(body: MatchRequest, exclude: set[int], principal: Principal) -> dict[str, Any]:
     return {
-        "exclude_profile_ids": hidden,
+        "private_access": access.private_access(principal),
         "limit": body.limit,
         "regions": None if body.regions is None else frozenset(body.regions),
         "countries": None if body.countries is None else frozenset(body.countries),
@@ -72,7 +72,6 @@ def _profile_source(
     body: MatchRequest,
     profile_id: int,
     principal: Principal,
-    hidden: frozenset[int],
 ) -> tuple[_Source, str, Organization]:
     found = repository.organizations_of_profiles(session, [profile_id])
     profile = session.get(Profile, profile_id)
@@ -89,7 +88,10 @@ def _profile_source(
             "registered; send 'text' to search without a stored profile",
             errors=[{"pointer": "#/profile_id"}],
         )
-    vectors = engine.profile_vectors(profile_id)
+    # an expired profile is not in the index, yet may still look for partners
+    vectors = engine.profile_vectors(profile_id) or vector_store.stored_vectors(
+        session, profile, engine.model_id
+    )
     if not vectors:
         raise NotReady(f"profile {profile_id} is not indexed yet; try again shortly")
     target = body.target or OTHER_KIND[organization.kind]
@@ -105,15 +107,15 @@ def _profile_source(
         concepts=taxonomy().concepts_in(profile.needs or profile.offers),
         region=organization.region,
         country=organization.country,
-        **_filters(body, {*body.exclude_organization_ids, organization.id}, hidden),
+        **_filters(body, {*body.exclude_organization_ids, organization.id}, principal),
     )
-    needs = vector_store.sentences_of(session, [profile_id], "needs").get(profile_id)
-    offers = vector_store.sentences_of(session, [profile_id], "offers").get(profile_id)
+    stored = vector_store.sentences_of(session, [profile_id], "needs", "offers")
+    needs, offers = stored["needs"].get(profile_id), stored["offers"].get(profile_id)
     return _Source(query, needs, offers, profile.needs or profile.offers), target, organization
 
 
 def _text_source(
-    engine: MatchEngine, body: MatchRequest, text: str, hidden: frozenset[int]
+    engine: MatchEngine, body: MatchRequest, text: str, principal: Principal
 ) -> tuple[_Source, str]:
     [embedding] = engine.embed([text])
     target = body.target or "research"
@@ -123,7 +125,7 @@ def _text_source(
         terms=frozenset(tokens(text)),
         need_terms=tuple(lexical_terms(text)),
         concepts=taxonomy().concepts_in(text),
-        **_filters(body, set(body.exclude_organization_ids), hidden),
+        **_filters(body, set(body.exclude_organization_ids), principal),
     )
     sentences = FacetSentences(embedding.sentences, embedding.sentence_vectors)
     return _Source(query, sentences, None, text), target
@@ -132,8 +134,10 @@ def _text_source(
 def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
     ids = [item.entry.profile_id for item in scored]
     organizations = repository.organizations_of_profiles(session, ids)
-    target_offers = vector_store.sentences_of(session, ids, "offers")
-    target_needs = vector_store.sentences_of(session, ids, "needs") if source.offers else {}
+    stored = vector_store.sentences_of(
+        session, ids, "offers", *(["needs"] if source.offers else [])
+    )
+    target_offers, target_needs = stored["offers"], stored.get("needs", {})
     results = []
     for rank, item in enumerate(scored, start=1):
         pid = item.entry.profile_id
@@ -194,17 +198,17 @@ def find_matches(
         raise Forbidden(
             "a widget key searches by 'text' only", errors=[{"pointer": "#/profile_id"}]
         )
+    # Private profiles the caller may not see are filtered by the index, and profiles
+    # past their validity are not in it.
     engine.catch_up(session)
-    # never returned: what the caller may not see, and profiles past their validity
-    hidden = access.hidden_profile_ids(session, principal) | repository.expired_profile_ids(session)
     source_organization: Organization | None = None
     if body.profile_id is not None:
         source, target, source_organization = _profile_source(
-            session, engine, body, body.profile_id, principal, hidden
+            session, engine, body, body.profile_id, principal
         )
     else:
         assert body.text is not None
-        source, target = _text_source(engine, body, body.text, hidden)
+        source, target = _text_source(engine, body, body.text, principal)
     scored, index_version = engine.match(source.query)
     return FoundMatches(
         target, source_organization, _results(session, source, scored), index_version

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.embedder import SentenceTransformerEmbedder
+from service import vector_store
 from service.config import Settings
 from tests.conftest import admin_client, wait_ready
 from tests.factories import COMPANIES, RESEARCH
@@ -88,3 +89,27 @@ def test_snapshot_of_another_model_is_not_used(
         embedder.model_id = original
     assert "index snapshot is for sentence-transformers/all-MiniLM-L6-v2" in caplog.text
     assert "embedded 7 profiles with another/model" in caplog.text
+
+
+@pytest.mark.parametrize("same_code", [True, False])
+def test_a_restart_loads_the_snapshot_with_its_entries_unless_the_code_changed(
+    settings: Settings,
+    embedder: SentenceTransformerEmbedder,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    same_code: bool,
+) -> None:
+    with admin_client(settings, embedder) as client:
+        wait_ready(client)
+        ids = _load(client)
+        expected = {name: _top(client, pid) for name, pid in ids.items()}
+    if not same_code:  # e.g. a new taxonomy: entries are derived again
+        monkeypatch.setattr(vector_store, "entries_fingerprint", lambda: "another")
+    caplog.set_level(logging.INFO, logger="service.engine")
+    with admin_client(settings, embedder) as client:
+        wait_ready(client)
+        assert client.get("/readyz").json()["profiles"] == len(ids)
+        assert {name: _top(client, pid) for name, pid in ids.items()} == expected
+    how = "from the snapshot" if same_code else "derived again from the database"
+    assert f"entries {how}" in caplog.text
+    assert "index rebuilt" not in caplog.text

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from matching.scoring import DEFAULT_MIN_SCORE
 from matching.taxonomy import taxonomy
+from service import vector_store
+from service.db import make_engine
+from service.models import Profile, utcnow
 from tests.factories import profile_id_of
 
 PROBLEM = "application/problem+json"
@@ -336,3 +342,24 @@ def test_the_fields_are_listed_with_both_labels(client: TestClient) -> None:
     assert [field["id"] for field in fields] == list(taxonomy().fields)
     assert {"id": "energy", "label": {"en": "Energy", "cs": "Energetika"}} in fields
     assert all(field["label"]["en"] and field["label"]["cs"] for field in fields)
+
+
+def test_a_profile_leaves_the_matches_when_its_validity_ends(
+    client: TestClient, world: dict[str, dict[str, Any]], database_url: str
+) -> None:
+    source = _profile_id(world, "Ostrava Castings a.s.")
+    institute = _profile_id(world, "Institute of Foundry Research")
+    ends = utcnow() + timedelta(seconds=2)
+    with Session(make_engine(database_url)) as session:  # as an EEN import sets a deadline
+        profile = session.get(Profile, institute)
+        assert profile is not None
+        profile.valid_until = ends
+        session.add(profile)
+        vector_store.record_changes(session, [institute])
+        session.commit()
+    assert "Institute of Foundry Research" in _names(_match(client, profile_id=source))
+    time.sleep(max(0.0, (ends - utcnow()).total_seconds()) + 0.1)
+    # nothing was written: time passing is enough
+    assert "Institute of Foundry Research" not in _names(_match(client, profile_id=source))
+    # an expired profile may still look for partners itself
+    assert "Ostrava Castings a.s." in _names(_match(client, profile_id=institute, limit=20))

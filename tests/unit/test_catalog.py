@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from matching.catalog import Catalog, Entry, MatchQuery
+from matching.catalog import Catalog, Entry, MatchQuery, PrivateAccess
 from matching.scoring import Components, KeywordSet, combine, proximity, shared_keywords
 
 
@@ -181,3 +181,80 @@ def test_concepts_any_keeps_only_targets_offering_one_of_them() -> None:
     assert ids(concepts_any=frozenset({"machining"})) == []
     catalog.remove(2)
     assert ids(concepts_any=frozenset({"hydrogen"})) == []
+
+
+def _ids(catalog: Catalog, **overrides: object) -> set[int]:
+    return {item.entry.profile_id for item in catalog.match(_query(**overrides))}
+
+
+def test_private_profiles_are_returned_only_to_who_may_see_them() -> None:
+    catalog = _catalog()
+    catalog.upsert(
+        Entry(5, 105, "research", "CZ", "CZ080", public=False, created_by_key_id=7),
+        {"offers": _axis(0)},
+    )
+    assert 5 not in _ids(catalog)  # the default access sees no private profile
+    assert 5 in _ids(catalog, private_access=PrivateAccess(everything=True))
+    assert 5 in _ids(catalog, private_access=PrivateAccess(regions=frozenset({"CZ080"})))
+    assert 5 not in _ids(catalog, private_access=PrivateAccess(regions=frozenset({"CZ064"})))
+    assert 5 in _ids(catalog, private_access=PrivateAccess(key_id=7))
+    assert 5 not in _ids(catalog, private_access=PrivateAccess(key_id=8))
+    catalog.upsert(Entry(5, 105, "research", "CZ", "CZ080"), {"offers": _axis(0)})
+    assert 5 in _ids(catalog)  # made public
+
+
+def test_many_hidden_profiles_become_a_filter_and_the_list_still_fills() -> None:
+    catalog = Catalog(6)
+    rng = np.random.default_rng(3)
+    for pid in range(1, 2_201):  # 2,000 private, 200 public (ids 2,001 …)
+        vector = _axis(0) + 0.3 * rng.normal(size=6).astype(np.float32)
+        catalog.upsert(
+            Entry(pid, 1_000 + pid, "research", "CZ", "CZ080", public=pid > 2_000),
+            {"offers": (vector / np.linalg.norm(vector)).astype(np.float32)},
+        )
+    found = _ids(catalog, limit=50, offers=None)
+    assert len(found) == 50
+    assert all(pid > 2_000 for pid in found)
+
+
+def test_profiles_expire_when_their_time_comes() -> None:
+    catalog = _catalog()
+    catalog.upsert(
+        Entry(6, 106, "research", "CZ", "CZ080", valid_until=1_000.0), {"offers": _axis(0)}
+    )
+    catalog.upsert(
+        Entry(7, 107, "research", "CZ", "CZ080", valid_until=2_000.0), {"offers": _axis(0)}
+    )
+    # 7 was extended: its earlier time must not remove it
+    catalog.upsert(
+        Entry(7, 107, "research", "CZ", "CZ080", valid_until=3_000.0), {"offers": _axis(0)}
+    )
+    assert catalog.expire(999.0) == []
+    assert {6, 7} <= _ids(catalog)
+    assert catalog.expire(2_500.0) == [6]
+    assert 6 not in _ids(catalog)
+    assert 7 in _ids(catalog)
+    assert catalog.vectors_of(6) == {}
+    assert catalog.expire(3_000.0) == [7]
+    assert len(catalog) == 4
+
+
+def test_a_restored_catalog_matches_and_filters_as_the_original() -> None:
+    catalog = _catalog()
+    catalog.upsert(
+        Entry(5, 105, "research", "CZ", "CZ080", public=False), {"offers": _mix(0, 1, 0.9)}
+    )
+    catalog.upsert(
+        Entry(6, 106, "research", "CZ", "CZ064", valid_until=100.0), {"offers": _axis(0)}
+    )
+    restored = Catalog.restore(6, catalog.indexes, catalog.state_bytes())
+    for overrides in ({}, {"private_access": PrivateAccess(everything=True)}):
+        assert restored.match(_query(**overrides)) == catalog.match(_query(**overrides))
+    assert 5 in _ids(restored, private_access=PrivateAccess(everything=True))
+    assert 5 not in _ids(restored)
+    assert restored.expire(100.0) == [6]
+    restored.remove(1)
+    assert 1 not in _ids(restored)
+    assert [
+        item.entry.profile_id for item in restored.match(_query(regions=frozenset({"CZ064"})))
+    ] == [2]

@@ -53,7 +53,7 @@ def test_snapshot_round_trip(tmp_path: Path) -> None:
     index.upsert(range(100, 106), vectors)
     path = tmp_path / "index.faiss"
     write_snapshot(path, {"seq": 7, "model_id": "m"}, {"a": index, "b": VectorIndex(8)})
-    manifest, loaded = read_snapshot(path, 8)
+    manifest, loaded, _ = read_snapshot(path, 8)
     assert manifest == {"seq": 7, "model_id": "m"}
     assert loaded["a"].ids() == set(range(100, 106))
     assert loaded["a"].search(vectors[3], 1)[0][0] == 103
@@ -202,7 +202,7 @@ def test_approximate_snapshot_round_trip(
     index.remove(ids[:5].tolist())
     path = tmp_path / "index.faiss"
     write_snapshot(path, {"seq": 3}, {"a": index})
-    _, loaded = read_snapshot(path, DIMENSION, threshold=THRESHOLD)
+    _, loaded, _ = read_snapshot(path, DIMENSION, threshold=THRESHOLD)
     again = loaded["a"]
     assert again.approximate
     assert again.describe() == index.describe()
@@ -258,7 +258,7 @@ def test_concurrent_snapshot_writers_use_separate_temporary_files(tmp_path: Path
     for writer in writers:
         writer.join()
     assert errors == []
-    manifest, loaded = read_snapshot(path, 8)
+    manifest, loaded, _ = read_snapshot(path, 8)
     assert manifest["seq"] in {1, 2}
     assert loaded["a"].ids() == set(range(200))
     assert [item.name for item in tmp_path.iterdir()] == ["index.faiss"]
