@@ -9,6 +9,7 @@ exactly and ranks deterministically (score, then profile id).
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import pickle
 from collections import defaultdict
@@ -401,11 +402,11 @@ class Catalog:
         )
         # a hair above the exact bound, so rounding never drops a candidate that ties
         order = np.lexsort((np.array(ids), -np.round(bounds + 1e-9, 6)))
-        top: list[Scored] = []
+        top: list[Scored] = []  # kept in _order
         shown: dict[int, Scored] = {}  # organisation id -> its result in ``top``
+        floor: float | None = None  # rank key of the last of a full top
         for position in order.tolist():
-            bound = _rank_key(float(bounds[position]) + 1e-9)
-            if len(top) >= query.limit and bound < _rank_key(top[-1].score):
+            if floor is not None and _rank_key(float(bounds[position]) + 1e-9) < floor:
                 break
             entry = rows[position]
             shared, share = shared_keywords(
@@ -428,11 +429,10 @@ class Catalog:
                         continue
                     top.remove(sibling)
                 shown[entry.organization_id] = scored
-            top.append(scored)
-            top.sort(key=_order)
-            for dropped in top[query.limit :]:
-                shown.pop(dropped.entry.organization_id, None)
-            del top[query.limit :]
+            bisect.insort(top, scored, key=_order)
+            if len(top) > query.limit:
+                shown.pop(top.pop().entry.organization_id, None)
+            floor = _rank_key(top[-1].score) if len(top) >= query.limit else None
         return [
             replace(item, shared_terms=tuple(self.shared_terms(query, item.entry.profile_id)))
             for item in top

@@ -27,6 +27,7 @@ bonus never inflates the others.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
@@ -171,6 +172,11 @@ class KeywordSet:
     folded: tuple[str, ...]
     words: tuple[tuple[str, ...], ...]
 
+    @functools.cached_property
+    def folded_set(self) -> frozenset[str]:
+        """The folded keywords as a set (made on first use)."""
+        return frozenset(self.folded)
+
     @classmethod
     def of(cls, keywords: Iterable[str]) -> KeywordSet:
         """Index keywords for :func:`shared_keywords`."""
@@ -188,7 +194,7 @@ EMPTY_KEYWORDS = KeywordSet((), (), ())
 def _found_in(
     keywords: KeywordSet, other: KeywordSet, other_terms: frozenset[str], shared: dict[str, str]
 ) -> None:
-    other_folded = set(other.folded)
+    other_folded = other.folded_set
     for written, folded, words in zip(
         keywords.written, keywords.folded, keywords.words, strict=True
     ):
@@ -209,10 +215,11 @@ def shared_keywords(
     Returns the shared keywords (as written, de-duplicated after folding) and
     their share of all keywords, or None when neither side has any.
     """
-    everything = set(source.folded) | set(target.folded)
+    everything = source.folded_set | target.folded_set
     if not everything:
         return [], None
     shared: dict[str, str] = {}
     _found_in(source, target, target_terms, shared)
     _found_in(target, source, source_terms, shared)
-    return sorted(shared.values(), key=fold), len(shared) / len(everything)
+    # in the order of their folded forms (as fold() of what is written would give)
+    return [shared[folded] for folded in sorted(shared)], len(shared) / len(everything)
