@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,12 +163,13 @@ def _entry(profile: Profile, organization: Organization) -> Entry:
     return Entry(
         profile_id=profile.id,
         organization_id=organization.id,
-        kind=organization.kind,
-        country=organization.country,
-        region=organization.region,
+        # interned: codes and a vocabulary shared by a million entries are stored once
+        kind=sys.intern(organization.kind),
+        country=sys.intern(organization.country),
+        region=None if organization.region is None else sys.intern(organization.region),
         keywords=KeywordSet.of(profile.keywords),
-        terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
-        offer_terms=tuple(lexical_terms(profile.offers)),
+        terms=frozenset(map(sys.intern, tokens(profile.offers + "\n" + profile.needs))),
+        offer_terms=tuple(map(sys.intern, lexical_terms(profile.offers))),
         concepts=taxonomy().concepts_in(profile.offers),
         public=profile.public,
         created_by_key_id=organization.created_by_key_id,
