@@ -226,9 +226,28 @@ def index_states(
 def profiles_needing_vectors(session: Session, model_id: str) -> list[int]:
     """Ids of profiles with a facet whose vector is missing or stale."""
     needing = []
-    for chunk in session.exec(select(Profile).order_by(col(Profile.id))).partitions(500):
-        rows = vector_rows(session, [p.id for p in chunk if p.id])
-        needing += [p.id for p in chunk if p.id and stale_facets(p, rows[p.id], model_id)]
+    # Only the texts and the stored hashes are read: no vectors, no ORM objects.
+    texts = select(Profile.id, Profile.offers, Profile.needs).order_by(col(Profile.id))
+    for chunk in session.exec(texts).partitions(500):
+        hashes = select(
+            ProfileVector.profile_id,
+            ProfileVector.facet,
+            ProfileVector.model_id,
+            ProfileVector.text_hash,
+        ).where(col(ProfileVector.profile_id).in_([pid for pid, _, _ in chunk]))
+        stored: dict[tuple[int | None, str], tuple[str, str]] = {
+            (pid, facet): (model, digest) for pid, facet, model, digest in session.exec(hashes)
+        }
+        needing += [
+            pid
+            for pid, offers, needs in chunk
+            if pid is not None
+            and any(
+                stored.get((pid, facet)) != (model_id, content_hash(text))
+                for facet, text in zip(FACETS, (offers, needs), strict=True)
+                if text
+            )
+        ]
     return needing
 
 
