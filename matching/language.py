@@ -59,6 +59,7 @@ def detect_language(text: str) -> str:
     return "cs" if scores.get("cs", 0.0) > scores.get("en", 0.0) else "en"
 
 
+@lru_cache(maxsize=1 << 16)
 def lemma(word: str, language: str) -> str:
     """The folded lemma of one word."""
     return fold(simplemma.lemmatize(word.lower(), lang=language))

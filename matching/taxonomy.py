@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class Field:
         return {"id": self.id, "label": {"en": self.label_en, "cs": self.label_cs}}
 
 
+@lru_cache(maxsize=1 << 16)  # a vocabulary repeats: most words are seen before
 def _forms(word: str) -> frozenset[str]:
     """Every normal form a word of a text can take: folded, lemmas in both languages, stem."""
     folded = fold(word)
