@@ -46,11 +46,10 @@ check: lint test test-postgres
 demo: install
 	$(BIN)/partnermatch demo
 
+# The scale benchmarks at sizes that fit this machine (about 10 minutes); the last
+# line is one JSON summary. The others are run one by one (docs/benchmarks.md).
 bench: install
-	$(BIN)/python -m bench.match_latency
-	$(BIN)/python -m bench.embed_throughput
-	$(BIN)/python -m bench.export_memory
-	$(BIN)/python -m bench.import_speed
+	$(BIN)/python -m bench.suite
 
 quality: install
 	$(BIN)/python -m bench.quality
