@@ -371,7 +371,7 @@ class Batch:
     def replace_contacts(self, known: KnownOrganization, contacts: Sequence[ContactFields]) -> bool:
         """Make an organisation's contacts exactly ``contacts``; False when they are."""
         current = known.contacts
-        if current is not None and _contact_values(current) == [c.model_dump() for c in contacts]:
+        if current is not None and organizations.same_contacts(current, contacts):
             return False
         self.flush()  # the new rows before these, for the order of ids
         assert known.organization.id is not None
@@ -455,11 +455,6 @@ def _apply(target: Any, values: dict[str, Any]) -> bool:
             setattr(target, name, value)
             changed = True
     return changed
-
-
-def _contact_values(contacts: Sequence[Contact]) -> list[dict[str, Any]]:
-    """Stored contacts as ``ContactFields.model_dump`` gives a row's."""
-    return [{name: getattr(c, name) for name in ContactFields.model_fields} for c in contacts]
 
 
 def _upsert_profile(

@@ -74,16 +74,24 @@ def replace_contacts(
 ) -> bool:
     """Make the organisation's contacts exactly ``contacts``; False (and nothing
     written) when they already are."""
-    wanted = [contact.model_dump() for contact in contacts]
     current = repository.contacts_of(session, [organization_id])[organization_id]
-    fields = list(ContactFields.model_fields)
-    if [{name: getattr(contact, name) for name in fields} for contact in current] == wanted:
+    if same_contacts(current, contacts):
         return False
     for old in current:
         session.delete(old)
-    session.add_all(Contact(organization_id=organization_id, **values) for values in wanted)
+    session.add_all(
+        Contact(organization_id=organization_id, **contact.model_dump()) for contact in contacts
+    )
     session.flush()
     return True
+
+
+def same_contacts(stored: Sequence[Contact], contacts: Sequence[ContactFields]) -> bool:
+    """True when the stored contacts are exactly ``contacts``, in order."""
+    fields = list(ContactFields.model_fields)
+    return [{name: getattr(contact, name) for name in fields} for contact in stored] == [
+        contact.model_dump() for contact in contacts
+    ]
 
 
 def profile_read(profile: Profile, *, full: bool = True) -> ProfileRead:
