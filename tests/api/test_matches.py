@@ -350,13 +350,15 @@ def test_a_profile_leaves_the_matches_when_its_validity_ends(
     source = _profile_id(world, "Ostrava Castings a.s.")
     institute = _profile_id(world, "Institute of Foundry Research")
     ends = utcnow() + timedelta(seconds=2)
-    with Session(make_engine(database_url)) as session:  # as an EEN import sets a deadline
+    engine = make_engine(database_url)
+    with Session(engine) as session:  # as an EEN import sets a deadline
         profile = session.get(Profile, institute)
         assert profile is not None
         profile.valid_until = ends
         session.add(profile)
         vector_store.record_changes(session, [institute])
         session.commit()
+    engine.dispose()
     assert "Institute of Foundry Research" in _names(_match(client, profile_id=source))
     time.sleep(max(0.0, (ends - utcnow()).total_seconds()) + 0.1)
     # nothing was written: time passing is enough
