@@ -59,7 +59,8 @@ from bench.common import environment, latency_summary, print_table, write_result
 from matching.catalog import FACETS, KINDS, Catalog, Entry, MatchQuery
 from matching.index import VectorIndex
 from matching.lexical import lexical_terms
-from matching.scoring import KeywordSet
+from matching.scoring import DEFAULT_MIN_SCORE, KeywordSet
+from matching.taxonomy import taxonomy
 from matching.text import content_hash, fold, tokens
 from schemas.codes import CZ_REGIONS
 from schemas.matches import MatchRequest
@@ -128,6 +129,7 @@ TEMPLATES = {
     ),
 }
 FAKE_MODEL_ID = "bench/fake-random-384"
+CHUNK = 100_000  # profiles generated at a time
 
 
 def _unit(rows: Vectors) -> Vectors:
@@ -191,6 +193,33 @@ def generate(n: int, seed: int) -> Synthetic:
     return Synthetic(kinds, regions, keywords, sentences, vectors, sentence_vectors)
 
 
+def generate_in_chunks(n: int, seed: int, sentence_vectors: int = SENTENCES_PER_FACET) -> Synthetic:
+    """``generate()`` in chunks of :data:`CHUNK` (each with its own seed and cluster
+    centres), joined, so a million profiles fit in memory; keeps the first
+    ``sentence_vectors`` sentences (and their vectors) of each facet. Up to one chunk
+    with every sentence, the same as ``generate(n, seed)``."""
+    k = sentence_vectors
+    kinds: list[str] = []
+    regions: list[str] = []
+    keywords: list[tuple[str, ...]] = []
+    sentences: dict[str, list[list[str]]] = {f: [] for f in FACETS}
+    vectors = {f: np.empty((n, DIMENSION), np.float32) for f in FACETS}
+    sentence_rows = {f: np.empty((n, k, DIMENSION), np.float32) for f in FACETS}
+    for start in range(0, n, CHUNK):
+        part = generate(min(CHUNK, n - start), seed + start // CHUNK)
+        rows = slice(start, start + len(part))
+        kinds += part.kinds
+        regions += part.regions
+        keywords += part.keywords
+        for f in FACETS:
+            sentences[f] += [s[:k] for s in part.sentences[f]]
+            vectors[f][rows] = part.vectors[f]
+            sentence_rows[f][rows] = part.sentence_vectors[f][:, :k]
+    return Synthetic(
+        tuple(kinds), tuple(regions), tuple(keywords), sentences, vectors, sentence_rows
+    )
+
+
 # -- raw FAISS and path A ------------------------------------------------------
 
 
@@ -216,6 +245,7 @@ def build_catalog(data: Synthetic) -> Catalog:
                 keywords=KeywordSet.of(data.keywords[i]),
                 terms=data.terms(i),
                 offer_terms=tuple(lexical_terms(data.text("offers", i))),
+                concepts=taxonomy().concepts_in(data.text("offers", i)),
             )
         )
     return catalog
@@ -232,9 +262,11 @@ def catalog_query(data: Synthetic, profile_id: int) -> MatchQuery:
         terms=data.terms(i),
         need_terms=tuple(lexical_terms(data.text("needs", i))),
         offer_terms=tuple(lexical_terms(data.text("offers", i))),
+        concepts=taxonomy().concepts_in(data.text("needs", i)),
         region=data.regions[i],
         country=COUNTRY,
         limit=LIMIT,
+        min_score=DEFAULT_MIN_SCORE,
     )
 
 
@@ -339,6 +371,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=200, help="timed queries per path")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--sentence-vectors",
+        type=int,
+        choices=range(1, SENTENCES_PER_FACET + 1),
+        default=SENTENCES_PER_FACET,
+        help="sentences (and vectors) stored a facet: 1 keeps a million profiles in memory",
+    )
+    parser.add_argument(
         "--engine-only",
         action="store_true",
         help="skip path A (a bare catalog) and the check that A and B agree: at 1M "
@@ -349,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     setup: dict[str, float] = {}
 
     started = time.perf_counter()
-    data = generate(args.profiles, args.seed)
+    data = generate_in_chunks(args.profiles, args.seed, args.sentence_vectors)
     setup["generate_s"] = time.perf_counter() - started
     companies, research = data.ids_of("company"), data.ids_of("research")
     if not companies or not research:

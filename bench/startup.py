@@ -51,7 +51,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
@@ -63,40 +62,13 @@ from bench.http_load import (
     scratch_database,
     wait_ready,
 )
-from bench.match_latency import DIMENSION, Synthetic, generate
-from matching.catalog import FACETS
+from bench.match_latency import generate_in_chunks
 
-CHUNK = 100_000
 LOG_MARKS = {  # phase -> first server log line containing this text
     "app_s": "Application startup complete",
     "index_s": "index snapshot loaded|index rebuilt",
     "index_ready_s": "index ready",
 }
-
-
-def synthetic(n: int, seed: int, sentence_vectors: int) -> Synthetic:
-    """``generate()`` in chunks (each with its own seed and cluster centres), joined;
-    keeps the first ``sentence_vectors`` sentences (and their vectors) of each facet."""
-    k = sentence_vectors
-    kinds: list[str] = []
-    regions: list[str] = []
-    keywords: list[tuple[str, ...]] = []
-    sentences: dict[str, list[list[str]]] = {f: [] for f in FACETS}
-    vectors = {f: np.empty((n, DIMENSION), np.float32) for f in FACETS}
-    sentence_rows = {f: np.empty((n, k, DIMENSION), np.float32) for f in FACETS}
-    for start in range(0, n, CHUNK):
-        part = generate(min(CHUNK, n - start), seed + start // CHUNK)
-        rows = slice(start, start + len(part))
-        kinds += part.kinds
-        regions += part.regions
-        keywords += part.keywords
-        for f in FACETS:
-            sentences[f] += [s[:k] for s in part.sentences[f]]
-            vectors[f][rows] = part.vectors[f]
-            sentence_rows[f][rows] = part.sentence_vectors[f][:, :k]
-    return Synthetic(
-        tuple(kinds), tuple(regions), tuple(keywords), sentences, vectors, sentence_rows
-    )
 
 
 def database_mb(url: str) -> float:
@@ -182,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ):
         data_dir = Path(tmp)
         started = time.perf_counter()
-        data = synthetic(args.profiles, args.seed, args.sentence_vectors)
+        data = generate_in_chunks(args.profiles, args.seed, args.sentence_vectors)
         setup["generate_s"] = round(time.perf_counter() - started, 1)
         started = time.perf_counter()
         prepare_database(url, data)
