@@ -44,7 +44,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from bench.common import environment, latency_summary, print_table, write_results
+from bench.common import environment, latency_summary, print_table, print_written, write_results
 from matching.index import APPROXIMATE_THRESHOLD, VectorIndex
 
 Vectors = npt.NDArray[np.float32]
@@ -339,8 +339,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "summary": summary,
         },
     )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"written {path} (load average 1/5/15 min at the end: {load})")
+    print_written(path)
     print(json.dumps(summary))
 
 

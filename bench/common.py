@@ -75,3 +75,9 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def print_written(path: Path) -> None:
+    """Say where the results went, with the load average at the end of the run."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"written {path} (load average 1/5/15 min at the end: {load})")

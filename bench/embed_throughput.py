@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import tempfile
 import time
@@ -49,10 +48,11 @@ import torch
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bench.common import environment, print_table, write_results
+from bench.common import environment, print_table, print_written, write_results
 from matching.embedder import SentenceTransformerEmbedder, embed_facets, length_batches
 from matching.text import sentences
 from schemas.organizations import OrganizationCreate, ProfileCreate
+from service.auth.principal import COMMAND_LINE
 from service.db import make_engine
 from service.engine import MatchEngine
 from service.migrate import upgrade
@@ -115,7 +115,7 @@ def ingest(embedder: SentenceTransformerEmbedder, samples: Sequence[Sample]) -> 
                         country="CZ",
                         profiles=[ProfileCreate(offers=sample.text)],
                     )
-                    create_organization(session, engine, body)
+                    create_organization(session, engine, COMMAND_LINE, body)
                 session.commit()
         elapsed = time.perf_counter() - started
         with Session(db) as session:
@@ -283,8 +283,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "ratios": ratios,
         },
     )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"written {path} (load average 1/5/15 min at the end: {load})")
+    print_written(path)
 
 
 def _seconds(call: Callable[[Sequence[str]], None], texts: Sequence[str]) -> float:

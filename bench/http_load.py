@@ -61,7 +61,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.common import REPO_ROOT, environment, latency_summary, print_table, write_results
+from bench.common import (
+    REPO_ROOT,
+    environment,
+    latency_summary,
+    print_table,
+    print_written,
+    write_results,
+)
 from bench.match_latency import LIMIT, FakeEmbedder, Synthetic, fill_database, generate
 
 if TYPE_CHECKING:
@@ -536,8 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "headline": headline,
         },
     )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"written {path} (load average 1/5/15 min at the end: {load})")
+    print_written(path)
     print(json.dumps(headline))
     failed = [p.name for p in phases if p.ok == 0 or p.error_share > MAX_ERROR_SHARE]
     if failed:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import tempfile
 import time
@@ -55,7 +54,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bench.common import environment, latency_summary, print_table, write_results
+from bench.common import environment, latency_summary, print_table, print_written, write_results
 from matching.catalog import FACETS, KINDS, Catalog, Entry, MatchQuery
 from matching.index import VectorIndex
 from matching.lexical import lexical_terms
@@ -527,8 +526,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "consistency": {"queries": len(checked), "A_equals_B_top_ids": same},
         },
     )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"written {path} (load average 1/5/15 min at the end: {load})")
+    print_written(path)
     size = (
         f"{len(data) // 1_000_000}m"
         if len(data) % 1_000_000 == 0

@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -54,7 +53,7 @@ from typing import Any
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from bench.common import environment, print_table, write_results
+from bench.common import environment, print_table, print_written, write_results
 from bench.http_load import (
     log_tail,
     prepare_database,
@@ -212,8 +211,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "headline": headline,
         },
     )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"written {path} (load average 1/5/15 min at the end: {load})")
+    print_written(path)
     print(json.dumps(headline))
 
 
