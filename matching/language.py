@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import simplemma
+from simplemma.strategies import DefaultStrategy
 
 from matching.text import STOPWORDS, fold
 
@@ -48,6 +49,28 @@ _CZECH_FUNCTION_WORDS = frozenset(
 )
 
 
+class _RememberingStrategy:
+    """simplemma's default lemmatisation, remembering each word's answer: language
+    detection asks about the same common words in text after text."""
+
+    __slots__ = ()
+
+    @staticmethod
+    @lru_cache(maxsize=1 << 16)
+    def get_lemma(token: str, lang: str) -> str | None:
+        """The word's lemma in ``lang``, or None when simplemma does not know it."""
+        return _DEFAULT_STRATEGY.get_lemma(token, lang)
+
+
+_DEFAULT_STRATEGY = DefaultStrategy()
+# What simplemma.langdetect does, with the remembering strategy: the share of sampled
+# words each language knows, by the most common words, then (on a tie) more words.
+_DETECTORS = tuple(
+    simplemma.LanguageDetector(("cs", "en"), sampler, _RememberingStrategy())
+    for sampler in (simplemma.MostCommonTokenSampler(), simplemma.RelaxedMostCommonTokenSampler())
+)
+
+
 def detect_language(text: str) -> str:
     """``"cs"`` for Czech text, ``"en"`` otherwise (the only two the service reads)."""
     words = _WORD.findall(text.lower())
@@ -55,8 +78,12 @@ def detect_language(text: str) -> str:
         return "en"
     if any(ch in _CZECH_LETTERS for ch in text.lower()):
         return "cs"
-    scores = dict(simplemma.langdetect(text, lang=("cs", "en")))
-    return "cs" if scores.get("cs", 0.0) > scores.get("en", 0.0) else "en"
+    for detector in _DETECTORS:
+        shares = detector.proportion_in_each_language(text)
+        czech, english = shares.get("cs", 0.0), shares.get("en", 0.0)
+        if czech != english:
+            return "cs" if czech > english else "en"
+    return "en"
 
 
 @lru_cache(maxsize=1 << 16)

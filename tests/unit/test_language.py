@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import simplemma
+
 from matching.language import Glossary, detect_language, english_gloss, glossary, stem
 from matching.lexical import lexical_terms
 from matching.taxonomy import Concept, Taxonomy, taxonomy
@@ -25,6 +27,25 @@ def test_detects_czech_with_and_without_diacritics() -> None:
     assert detect_language("Hledame partnera pro mereni vibraci lozisek a obrabeci stroje") == "cs"
     assert detect_language("We seek a partner to measure bearing vibration.") == "en"
     assert detect_language("") == "en"
+
+
+def test_detection_agrees_with_simplemma_on_text_without_czech_letters() -> None:
+    # detect_language remembers simplemma's answer per word; the decision must stay
+    # simplemma's own, ties included
+    texts = [
+        "Hledame partnera pro mereni vibraci lozisek a obrabeci stroje",
+        "We seek a partner to measure bearing vibration.",
+        "Nabizime CNC obrabeni a svarovani pro automotive a aerospace",
+        "laser laser CNC",
+        "Projects: Fog Computing for Robotics and Industrial Automation",
+        "vyvoj senzoru pro mereni teploty in harsh environments",
+        "abc def ghi",
+        "1234 5678",
+    ]
+    for text in texts:
+        scores = dict(simplemma.langdetect(text, lang=("cs", "en")))
+        expected = "cs" if scores.get("cs", 0.0) > scores.get("en", 0.0) else "en"
+        assert detect_language(text) == expected, text
 
 
 def test_stem_strips_one_case_ending_but_keeps_short_words() -> None:
