@@ -14,11 +14,13 @@ import heapq
 import pickle
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from matching.columns import Columns
 from matching.index import VectorIndex
 from matching.lexical import LexicalIndex
 from matching.scoring import (
@@ -27,9 +29,7 @@ from matching.scoring import (
     RELEVANCE_WEIGHTS,
     Components,
     KeywordSet,
-    combine,
     combine_many,
-    proximity,
     shared_concepts,
     shared_keywords,
 )
@@ -52,6 +52,7 @@ _STATE = (
     "_by_kind",
     "_private",
     "_expiry",
+    "columns",
 )
 # Up to this many excluded ids widen the candidate searches; more become a filter.
 _EXCLUDED_BY_DEPTH = 1_000
@@ -155,6 +156,7 @@ class Catalog:
         self._by_kind: dict[str, set[int]] = {kind: set() for kind in KINDS}
         self._private: set[int] = set()
         self._expiry: list[tuple[float, int]] = []  # heap of (valid_until, profile id)
+        self.columns = Columns()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -198,6 +200,14 @@ class Catalog:
             self._private.add(entry.profile_id)
         if entry.valid_until is not None:
             heapq.heappush(self._expiry, (entry.valid_until, entry.profile_id))
+        self.columns.set(
+            entry.profile_id,
+            organization_id=entry.organization_id,
+            region=entry.region,
+            country=entry.country,
+            has_keywords=bool(entry.keywords.written),
+            concepts=entry.concepts,
+        )
 
     def expire(self, now: float) -> list[int]:
         """Forget profiles whose ``valid_until`` has come by ``now`` (POSIX seconds);
@@ -257,6 +267,7 @@ class Catalog:
         self._by_organization[entry.organization_id].discard(profile_id)
         self._by_kind[entry.kind].discard(profile_id)
         self._private.discard(profile_id)
+        self.columns.clear(profile_id)
         self.lexical[entry.kind].remove(profile_id)
         for facet in FACETS:
             self.indexes[f"{entry.kind}:{facet}"].remove([profile_id])
@@ -341,11 +352,14 @@ class Catalog:
         return directions
 
     def _similarities(
-        self, facet_key: str, query_vector: Vector, ids: list[int]
-    ) -> dict[int, float]:
-        """Exact cosine of the query vector and each candidate's facet (where it has one)."""
-        keys, rows = self.indexes[facet_key].rows(ids)
-        return dict(zip(keys, (rows @ query_vector).tolist(), strict=True))
+        self, facet_key: str, query_vector: Vector, ids: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Exact cosine of the query vector and each candidate's facet (ids sorted; NaN
+        where a candidate has no such facet)."""
+        keys, rows = self.indexes[facet_key].rows(ids.tolist())
+        found = np.full(len(ids), np.nan)
+        found[np.searchsorted(ids, keys)] = rows @ query_vector
+        return found
 
     def match(self, query: MatchQuery) -> list[Scored]:
         """Ranked complementary partners for ``query`` (at most ``query.limit``).
@@ -362,88 +376,109 @@ class Catalog:
             excluded = set()
         lexical = self._lexical_shares(query)
         candidates = sorted(self._retrieve(query, allowed, excluded, lexical))
-        found = {
-            component: self._similarities(f"{query.target_kind}:{facet}", vector, candidates)
-            for component, vector, facet in self._directions(query)
-        }
-        has_terms = bool(self._lexical_query(query))
-        # needs against offers, or (a source without needs) offers against offers
-        prefix = "" if query.needs is not None else "domain_"
         # vectors without an entry are never returned (defensive)
-        rows = [entry for pid in candidates if (entry := self.entries.get(pid)) is not None]
-        ids = [entry.profile_id for entry in rows]
-        concepts = [shared_concepts(query.concepts, entry.concepts) for entry in rows]
-        columns: dict[str, list[float | None]] = {
-            f"{prefix}lexical": (
-                [float(lexical[pid]) if pid < len(lexical) else 0.0 for pid in ids]
-                if has_terms
-                else [None] * len(ids)
-            ),
-            f"{prefix}concepts": [share for _, share in concepts],
-            "proximity": [
-                proximity(query.region, query.country, entry.region, entry.country)
-                for entry in rows
-            ],
-        }
-        for component in ("need_offer", "offer_need", "domain"):
-            columns[component] = [found.get(component, {}).get(pid) for pid in ids]
-        # An upper bound of each score: a perfect keyword share wherever keywords apply.
-        # Only candidates whose bound can still reach the top get their keywords compared,
-        # so the result equals scoring every candidate in full.
-        has_keywords = bool(query.keywords.written)
-        columns["keywords"] = [
-            1.0 if has_keywords or entry.keywords.written else None for entry in rows
-        ]
-        bounds = combine_many(
-            {name: np.array(values, dtype=np.float64) for name, values in columns.items()},
-            len(ids),
-            self.relevance_weights,
-            self.bonuses,
+        ids = self.columns.known(np.array(candidates, dtype=np.int64))
+        columns = self._candidate_columns(query, ids, lexical)
+        # The score without keywords, and an upper bound: a perfect keyword share
+        # wherever keywords apply. Only candidates whose bound can still reach the top
+        # get their keywords compared, so the result equals scoring every one in full.
+        base = combine_many(columns, len(ids), self.relevance_weights, self.bonuses)
+        keyword_bonus = self.bonuses["keywords"]
+        has_keywords = (
+            np.ones(len(ids), bool) if query.keywords.written else self.columns.has_keywords[ids]
         )
+        bounds = base + np.where(has_keywords, keyword_bonus, 0.0)
         # a hair above the exact bound, so rounding never drops a candidate that ties
-        order = np.lexsort((np.array(ids), -np.round(bounds + 1e-9, 6)))
-        top: list[Scored] = []  # kept in _order
-        shown: dict[int, Scored] = {}  # organisation id -> its result in ``top``
+        order = np.lexsort((ids, -np.round(bounds + 1e-9, 6)))
+        organizations = self.columns.organization[ids]
+        top: list[_Ranked] = []  # in rank order
+        shown: dict[int, _Ranked] = {}  # organisation id -> its item in ``top``
         floor: float | None = None  # rank key of the last of a full top
+        id_list, bound_list, base_list = ids.tolist(), bounds.tolist(), base.tolist()
         for position in order.tolist():
-            if floor is not None and _rank_key(float(bounds[position]) + 1e-9) < floor:
+            if floor is not None and -_rank_key(bound_list[position] + 1e-9) > floor:
                 break
-            entry = rows[position]
-            shared, share = shared_keywords(
-                query.keywords, query.terms, entry.keywords, entry.terms
+            entry = self.entries[id_list[position]]
+            shared, share = (
+                shared_keywords(query.keywords, query.terms, entry.keywords, entry.terms)
+                if has_keywords[position]
+                else ([], None)
             )
-            components = Components(
-                **{
-                    name: values[position] for name, values in columns.items() if name != "keywords"
-                },
-                keywords=share,
-            )
-            score = combine(components, self.relevance_weights, self.bonuses)
-            scored = Scored(
-                entry, score, components, tuple(shared), shared_concepts=concepts[position][0]
-            )
+            score = base_list[position] + (keyword_bonus * share if share is not None else 0.0)
+            item = _Ranked(-_rank_key(score), entry.profile_id, position, score, share, shared)
             if query.one_per_organization:
-                sibling = shown.get(entry.organization_id)
+                organization = int(organizations[position])
+                sibling = shown.get(organization)
                 if sibling is not None:
-                    if _order(scored) >= _order(sibling):
+                    if item >= sibling:
                         continue
                     top.remove(sibling)
-                shown[entry.organization_id] = scored
-            bisect.insort(top, scored, key=_order)
+                shown[organization] = item
+            bisect.insort(top, item)
             if len(top) > query.limit:
-                shown.pop(top.pop().entry.organization_id, None)
-            floor = _rank_key(top[-1].score) if len(top) >= query.limit else None
+                shown.pop(int(organizations[top.pop().position]), None)
+            floor = top[-1].key if len(top) >= query.limit else None
         return [
-            replace(item, shared_terms=tuple(self.shared_terms(query, item.entry.profile_id)))
+            self._scored(query, self.entries[item.profile_id], item, columns)
             for item in top
-            if _rank_key(item.score) >= query.min_score
+            if -item.key >= query.min_score
         ]
+
+    def _candidate_columns(
+        self, query: MatchQuery, ids: npt.NDArray[np.int64], lexical: npt.NDArray[np.float64]
+    ) -> dict[str, npt.NDArray[np.float64]]:
+        """Every score component but keywords, one column per component (NaN: None)."""
+        size = len(ids)
+        # needs against offers, or (a source without needs) offers against offers
+        prefix = "" if query.needs is not None else "domain_"
+        if not self._lexical_query(query):
+            lexical_column = np.full(size, np.nan)
+        else:
+            lexical_column = np.zeros(size)
+            inside = ids < len(lexical)
+            lexical_column[inside] = lexical[ids[inside]]
+        columns = {
+            f"{prefix}lexical": lexical_column,
+            f"{prefix}concepts": self.columns.concept_share(ids, query.concepts),
+            "proximity": self.columns.proximity(ids, query.region, query.country),
+        }
+        for component, vector, facet in self._directions(query):
+            columns[component] = self._similarities(f"{query.target_kind}:{facet}", vector, ids)
+        return columns
+
+    def _scored(
+        self,
+        query: MatchQuery,
+        entry: Entry,
+        item: _Ranked,
+        columns: Mapping[str, npt.NDArray[np.float64]],
+    ) -> Scored:
+        values = {name: float(column[item.position]) for name, column in columns.items()}
+        components = Components(
+            **{name: None if np.isnan(value) else value for name, value in values.items()},
+            keywords=item.share,
+        )
+        return Scored(
+            entry,
+            item.score,
+            components,
+            tuple(item.shared),
+            shared_terms=tuple(self.shared_terms(query, entry.profile_id)),
+            shared_concepts=shared_concepts(query.concepts, entry.concepts)[0],
+        )
+
+
+class _Ranked(NamedTuple):
+    """A candidate in the ranking loop; tuples order by rank key, then profile id."""
+
+    key: float  # minus the rounded score
+    profile_id: int
+    position: int  # in the candidate columns
+    score: float
+    share: float | None
+    shared: list[str]
 
 
 def _rank_key(score: float) -> float:
     # Scores equal to 6 decimals tie, and ties go to the lower profile id.
     return round(score, 6)
-
-
-def _order(item: Scored) -> tuple[float, int]:
-    return (-_rank_key(item.score), item.entry.profile_id)

@@ -134,6 +134,7 @@ _ENTRY_SOURCES = (
         Path(__file__).parents[1] / "matching" / name
         for name in (
             "catalog.py",
+            "columns.py",
             "lexical.py",
             "text.py",
             "language.py",
@@ -157,7 +158,8 @@ def entries_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _entry(profile: Profile, organization: Organization) -> Entry:
+def entry_of(profile: Profile, organization: Organization) -> Entry:
+    """What the catalog keeps of a profile besides its vectors."""
     assert profile.id is not None
     assert organization.id is not None
     return Entry(
@@ -220,7 +222,7 @@ def index_states(
             assert profile.id is not None
             vectors = _current_vectors(profile, rows[profile.id], model_id)
             if vectors is not None:
-                yield IndexState(_entry(profile, organization), vectors)
+                yield IndexState(entry_of(profile, organization), vectors)
 
 
 def profiles_needing_vectors(session: Session, model_id: str) -> list[int]:
