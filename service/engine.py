@@ -199,6 +199,11 @@ class MatchEngine:
             self.catalog.expire(time.time())
             return self.catalog.profiles_of_kind(kind, regions)
 
+    def entry(self, profile_id: int) -> Entry | None:
+        """The index entry of one profile (None if not indexed)."""
+        with self._lock:
+            return self.catalog.entries.get(profile_id)
+
     def profile_vectors(self, profile_id: int) -> dict[str, Vector]:
         """The indexed facet vectors of one profile (empty if not indexed)."""
         with self._lock:

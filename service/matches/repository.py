@@ -25,6 +25,19 @@ def organizations_of_profiles(
     return {int(pid): organization for pid, organization in session.exec(statement) if pid}
 
 
+def profile_with_organization(
+    session: Session, profile_id: int
+) -> tuple[Profile, Organization] | None:
+    """One profile and its organisation, in one query (None when it does not exist)."""
+    statement = (
+        select(Profile, Organization)
+        .join(Organization, col(Profile.organization_id) == col(Organization.id))
+        .where(col(Profile.id) == profile_id)
+    )
+    found = session.exec(statement).first()
+    return None if found is None else (found[0], found[1])
+
+
 def expired_profile_ids(session: Session) -> frozenset[int]:
     """Profiles past their ``valid_until`` (expired or archived EEN profiles): kept,
     never matched."""

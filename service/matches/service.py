@@ -10,7 +10,7 @@ from sqlmodel import Session
 from matching.catalog import MatchQuery, Scored
 from matching.explain import FacetSentences, best_evidence, explain
 from matching.lexical import lexical_terms, surface_words
-from matching.scoring import DEFAULT_MIN_SCORE, KeywordSet
+from matching.scoring import DEFAULT_MIN_SCORE
 from matching.taxonomy import taxonomy
 from matching.text import tokens
 from schemas.fields import FieldList
@@ -21,25 +21,28 @@ from service.auth.principal import Principal
 from service.engine import MatchEngine
 from service.errors import Forbidden, NotFound, NotReady
 from service.matches import repository
-from service.models import Match, MatchRun, Organization, Profile
+from service.models import Match, MatchRun, Organization
 from service.webhooks import events
 
 OTHER_KIND = {"company": "research", "research": "company"}
 
 
 class _Source:
-    """The asking side: its query and its sentences for explanations."""
+    """The asking side: its query, and its sentences for explanations (a stored
+    profile's are read with the results' sentences)."""
 
     def __init__(
         self,
         query: MatchQuery,
-        needs: FacetSentences | None,
-        offers: FacetSentences | None,
         lexical_text: str,
+        *,
+        profile_id: int | None = None,
+        needs: FacetSentences | None = None,
     ) -> None:
         self.query = query
+        self.profile_id = profile_id
         self.needs = needs
-        self.offers = offers
+        self.offers: FacetSentences | None = None
         self.words = surface_words(lexical_text)  # to show lexical terms as written
 
 
@@ -73,15 +76,10 @@ def _profile_source(
     profile_id: int,
     principal: Principal,
 ) -> tuple[_Source, str, Organization]:
-    found = repository.organizations_of_profiles(session, [profile_id])
-    profile = session.get(Profile, profile_id)
-    if (
-        profile is None
-        or profile_id not in found
-        or not access.can_read_profile(principal, profile, found[profile_id])
-    ):
+    found = repository.profile_with_organization(session, profile_id)
+    if found is None or not access.can_read_profile(principal, *found):
         raise NotFound(f"profile {profile_id} does not exist")
-    organization = found[profile_id]
+    profile, organization = found
     if not access.full_view(principal, organization):
         raise Forbidden(
             "this key may run matches only for organisations of its regions or that it "
@@ -96,22 +94,26 @@ def _profile_source(
         raise NotReady(f"profile {profile_id} is not indexed yet; try again shortly")
     target = body.target or OTHER_KIND[organization.kind]
     assert organization.id is not None
+    # what the index derived from the profile, when it holds this version of it
+    entry = engine.entry(profile_id) or vector_store.entry_of(profile, organization)
     query = MatchQuery(
         target_kind=target,
         needs=vectors.get("needs"),
         offers=vectors.get("offers"),
-        keywords=KeywordSet.of(profile.keywords),
-        terms=frozenset(tokens(profile.offers + "\n" + profile.needs)),
+        keywords=entry.keywords,
+        terms=entry.terms,
         need_terms=tuple(lexical_terms(profile.needs)),
-        offer_terms=tuple(lexical_terms(profile.offers)),
+        offer_terms=entry.offer_terms,
         concepts=taxonomy().concepts_in(profile.needs or profile.offers),
         region=organization.region,
         country=organization.country,
         **_filters(body, {*body.exclude_organization_ids, organization.id}, principal),
     )
-    stored = vector_store.sentences_of(session, [profile_id], "needs", "offers")
-    needs, offers = stored["needs"].get(profile_id), stored["offers"].get(profile_id)
-    return _Source(query, needs, offers, profile.needs or profile.offers), target, organization
+    return (
+        _Source(query, profile.needs or profile.offers, profile_id=profile_id),
+        target,
+        organization,
+    )
 
 
 def _text_source(
@@ -128,15 +130,18 @@ def _text_source(
         **_filters(body, set(body.exclude_organization_ids), principal),
     )
     sentences = FacetSentences(embedding.sentences, embedding.sentence_vectors)
-    return _Source(query, sentences, None, text), target
+    return _Source(query, text, needs=sentences), target
 
 
 def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
     ids = [item.entry.profile_id for item in scored]
     organizations = repository.organizations_of_profiles(session, ids)
-    stored = vector_store.sentences_of(
-        session, ids, "offers", *(["needs"] if source.offers else [])
-    )
+    if source.profile_id is None:
+        stored = vector_store.sentences_of(session, ids, "offers")
+    else:  # the source's sentences with the results' (its needs meet their offers …)
+        stored = vector_store.sentences_of(session, [*ids, source.profile_id], "offers", "needs")
+        source.needs = stored["needs"].get(source.profile_id)
+        source.offers = stored["offers"].get(source.profile_id)
     target_offers, target_needs = stored["offers"], stored.get("needs", {})
     results = []
     for rank, item in enumerate(scored, start=1):
