@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from matching.catalog import Catalog, Entry, MatchQuery, PrivateAccess
+from matching.columns import Columns
 from matching.scoring import Components, KeywordSet, combine, proximity, shared_keywords
 
 
@@ -258,3 +260,22 @@ def test_a_restored_catalog_matches_and_filters_as_the_original() -> None:
     assert [
         item.entry.profile_id for item in restored.match(_query(regions=frozenset({"CZ064"})))
     ] == [2]
+
+
+def test_concept_shares_hold_past_one_word_of_bits() -> None:
+    # concepts get bits as they are first seen; the 65th and later need a second word
+    columns = Columns()
+    many = [f"concept-{i}" for i in range(70)]
+    columns.set(
+        1, organization_id=1, region="CZ080", country="CZ", has_keywords=False, concepts=many[:3]
+    )
+    columns.set(
+        2, organization_id=2, region=None, country="DE", has_keywords=True, concepts=many[60:70]
+    )
+    ids = np.array([1, 2], dtype=np.int64)
+    shares = columns.concept_share(ids, frozenset({"concept-0", "concept-65", "unseen"}))
+    assert shares.tolist() == pytest.approx([1 / 3, 1 / 3])
+    assert np.isnan(columns.concept_share(ids, frozenset())).all()
+    assert columns.proximity(ids, "CZ080", "CZ").tolist() == [1.0, 0.0]
+    columns.clear(2)
+    assert columns.known(np.array([1, 2, 99], dtype=np.int64)).tolist() == [1]
