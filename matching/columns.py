@@ -68,7 +68,7 @@ class Columns:
         return inside[self.present[inside]]
 
     def code(self, value: str | None) -> int:
-        """The code of a region or country (-1 when unknown or None)."""
+        """The code of a region or country: -1 for None, -2 for one no profile has."""
         return _NONE if value is None else self._codes.get(value, -2)
 
     def proximity(self, ids: Ids, region: str | None, country: str | None) -> Floats:

@@ -94,7 +94,7 @@ def _profile_source(
         raise NotReady(f"profile {profile_id} is not indexed yet; try again shortly")
     target = body.target or OTHER_KIND[organization.kind]
     assert organization.id is not None
-    # what the index derived from the profile, when it holds this version of it
+    # what the index derived from the profile (derived here for an expired one)
     entry = engine.entry(profile_id) or vector_store.entry_of(profile, organization)
     query = MatchQuery(
         target_kind=target,
