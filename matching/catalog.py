@@ -356,7 +356,7 @@ class Catalog:
     ) -> npt.NDArray[np.float64]:
         """Exact cosine of the query vector and each candidate's facet (ids sorted; NaN
         where a candidate has no such facet)."""
-        keys, rows = self.indexes[facet_key].rows(ids.tolist())
+        keys, rows = self.indexes[facet_key].rows(ids)
         found = np.full(len(ids), np.nan)
         found[np.searchsorted(ids, keys)] = rows @ query_vector
         return found

@@ -68,6 +68,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from matching.rows import RowStore
+
 __all__ = [
     "APPROXIMATE_THRESHOLD",
     "EXACT_ALLOWED_MAX",
@@ -95,6 +97,7 @@ RECALL_TARGETS = ((10, 0.99), (200, 0.97))  # (k, recall@k) that nprobe must rea
 _MIN_THRESHOLD = 100
 _BULK_THREADS = max(1, faiss.omp_get_max_threads())
 _BULK_ROWS = 256  # upserts of at least this many rows use every thread
+_COPY_CHUNK = 65_536  # vectors read back from FAISS at a time into a row store
 _POINTS_PER_LIST = 40  # k-means sample per list (FAISS asks for at least 39)
 _KMEANS_ITERATIONS = 10
 _CALIBRATION_QUERIES = 200
@@ -263,7 +266,8 @@ def _ivf_params(nprobe: int, selector: Any = None) -> Any:
 
 
 def _hits(scores: Vectors, keys: Ids) -> list[tuple[int, float]]:
-    return [(int(key), float(score)) for key, score in zip(keys, scores, strict=True) if key != -1]
+    found = keys != -1
+    return list(zip(keys[found].tolist(), scores[found].tolist(), strict=True))
 
 
 class VectorIndex:
@@ -279,6 +283,9 @@ class VectorIndex:
             raise ValueError(f"threshold must be at least {_MIN_THRESHOLD}")
         self._index: Any = _exact_index(dimension) if faiss_index is None else faiss_index
         self._ids: set[int] = set(_stored_ids(self._index).tolist())
+        self._store: RowStore | None = None  # fp16 rows for re-scoring, approximate mode
+        if self.approximate:
+            self._store = self._copy_rows(_as_ids(self._ids))
         self._fit()
 
     def __len__(self) -> int:
@@ -329,6 +336,8 @@ class VectorIndex:
                 return
             self._index.add_with_ids(rows, keys)
             self._ids.update(keys.tolist())
+            if self._store is not None:
+                self._store.put(keys, rows)
             self._fit()
 
     def remove(self, ids: Iterable[int]) -> None:
@@ -342,6 +351,8 @@ class VectorIndex:
         if present:
             self._index.remove_ids(_as_ids(present))
             self._ids.difference_update(present)
+            if self._store is not None:
+                self._store.drop(_as_ids(present))
         return bool(present)
 
     def _fit(self) -> None:
@@ -360,34 +371,50 @@ class VectorIndex:
     ) -> None:
         """Rebuild the FAISS index in the chosen mode from the vectors held, plus
         new ``keys``/``rows`` (not yet held) when given."""
-        held = np.sort(_as_ids(self._ids))
+        held, vectors = self.rows(np.sort(_as_ids(self._ids)))
+        if keys is not None and rows is not None:
+            held, vectors = np.concatenate([held, keys]), np.concatenate([vectors, rows])
         with _threads(_BULK_THREADS):
-            vectors = np.ascontiguousarray(self._index.reconstruct_batch(held), dtype=np.float32)
-            if keys is not None and rows is not None:
-                held, vectors = np.concatenate([held, keys]), np.concatenate([vectors, rows])
             self._index = (
                 _approximate_index(held, vectors)
                 if approximate
                 else _exact_index(self.dimension, held, vectors)
             )
+        self._store = None
+        if approximate:
+            self._store = RowStore(self.dimension)
+            self._store.put(held, vectors)
         if keys is not None:
             self._ids.update(keys.tolist())
 
-    def rows(self, ids: Iterable[int]) -> tuple[list[int], Vectors]:
+    def _copy_rows(self, ids: Ids) -> RowStore:
+        """A row store of ``ids`` read back from the FAISS index, in chunks."""
+        store = RowStore(self.dimension)
+        ids = np.sort(ids)
+        with _threads(_BULK_THREADS):
+            for start in range(0, len(ids), _COPY_CHUNK):
+                chunk = ids[start : start + _COPY_CHUNK]
+                store.put(chunk, self._index.reconstruct_batch(chunk))
+        return store
+
+    def rows(self, ids: Iterable[int]) -> tuple[Ids, Vectors]:
         """The ids that are present, in the order given, and their stored vectors as
         one matrix (rows in the same order)."""
-        present = [key for key in ids if key in self._ids]
-        if not present:
-            return [], np.empty((0, self.dimension), dtype=np.float32)
+        keys = ids if isinstance(ids, np.ndarray) else _as_ids(ids)
+        if self._store is not None:
+            return self._store.gather(keys.astype(np.int64, copy=False))
+        present = _as_ids(key for key in keys.tolist() if key in self._ids)
+        if not len(present):
+            return present, np.empty((0, self.dimension), dtype=np.float32)
         with _threads(SEARCH_THREADS):
-            rows: Vectors = self._index.reconstruct_batch(_as_ids(present))
+            rows: Vectors = self._index.reconstruct_batch(present)
         return present, rows
 
     def vectors(self, ids: Iterable[int]) -> dict[int, Vectors]:
         """The stored vectors of those ids that are present (fp16-rounded in
         approximate mode: cosines move by less than 1e-4)."""
         present, rows = self.rows(ids)
-        return dict(zip(present, rows, strict=True))
+        return dict(zip(present.tolist(), rows, strict=True))
 
     def search(
         self, query: Vectors, k: int, allowed: Iterable[int] | None = None
@@ -437,8 +464,8 @@ class VectorIndex:
 
     def _score_exactly(self, query: Vectors, k: int, present: set[int]) -> list[tuple[int, float]]:
         """Top ``k`` of a few ids scored from their stored vectors (ties: lower id)."""
-        keys = np.sort(_as_ids(present))
-        scores = self._index.reconstruct_batch(keys) @ query
+        keys, rows = self.rows(np.sort(_as_ids(present)))
+        scores = rows @ query
         best = np.lexsort((keys, -scores))[:k]
         return _hits(scores[best], keys[best])
 

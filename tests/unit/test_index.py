@@ -267,3 +267,21 @@ def test_concurrent_snapshot_writers_use_separate_temporary_files(tmp_path: Path
 def test_too_small_a_threshold_is_refused() -> None:
     with pytest.raises(ValueError, match="threshold"):
         VectorIndex(8, threshold=1)
+
+
+def test_approximate_rows_are_the_index_s_own_fp16_values(
+    corpus: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Rows for re-scoring come from a NumPy copy: after replacements, removals and
+    re-additions they must still equal what the FAISS index decodes, bit for bit."""
+    ids, vectors = corpus
+    index = _approximate(corpus)
+    index.upsert(ids[:30].tolist(), vectors[100:130])  # replaced
+    index.remove(ids[200:260].tolist())
+    index.upsert(ids[200:230].tolist(), vectors[300:330])  # back, into freed rows
+    index.upsert([50_000, 50_001], vectors[:2])  # new ids past the position array
+    wanted = np.concatenate([ids[::-7], [50_001, 99, 50_000]])
+    keys, rows = index.rows(wanted)
+    expected_keys = [key for key in wanted.tolist() if key in index]
+    assert keys.tolist() == expected_keys
+    assert np.array_equal(rows, index._index.reconstruct_batch(np.asarray(expected_keys)))
