@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -92,8 +92,12 @@ class Components:
     def as_dict(self) -> dict[str, float | None]:
         """Components rounded for storage and display."""
         return {
-            name: None if value is None else round(value, 4) for name, value in asdict(self).items()
+            name: None if (value := getattr(self, name)) is None else round(value, 4)
+            for name in _COMPONENT_NAMES
         }
+
+
+_COMPONENT_NAMES = tuple(field.name for field in fields(Components))
 
 
 def combine(

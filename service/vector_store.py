@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, insert, or_, text
+from sqlalchemy import bindparam, func, insert, or_, text
 from sqlmodel import Session, col, delete, select
 
 from matching.catalog import FACETS, Entry
@@ -117,14 +117,28 @@ def latest_seq(session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(IndexChange.seq), 0))).one() or 0)
 
 
+# Built once: asked before every match, where building the statement costs as much as
+# running it.
+_CHANGES_SINCE = (
+    select(IndexChange.seq, IndexChange.profile_id)
+    .where(col(IndexChange.seq) > bindparam("seq"))
+    .order_by(col(IndexChange.seq))
+)
+_SENTENCES_OF = select(
+    ProfileVector.profile_id,
+    ProfileVector.facet,
+    ProfileVector.sentences,
+    ProfileVector.sentence_vectors,
+).where(
+    col(ProfileVector.profile_id).in_(bindparam("ids", expanding=True)),
+    col(ProfileVector.facet).in_(bindparam("facets", expanding=True)),
+)
+
+
 def changes_since(session: Session, seq: int) -> list[tuple[int, int]]:
     """(seq, profile_id) of changes after ``seq``, oldest first."""
-    statement = (
-        select(IndexChange.seq, IndexChange.profile_id)
-        .where(col(IndexChange.seq) > seq)
-        .order_by(col(IndexChange.seq))
-    )
-    return [(int(s or 0), int(p)) for s, p in session.exec(statement)]
+    rows = session.execute(_CHANGES_SINCE, {"seq": seq})
+    return [(int(s or 0), int(p)) for s, p in rows]
 
 
 # What entries are derived with: the code below and the matching package's data.
@@ -261,13 +275,8 @@ def sentences_of(
     found: dict[str, dict[int, FacetSentences]] = {facet: {} for facet in facets}
     if not profile_ids or not facets:
         return found
-    statement = select(
-        ProfileVector.profile_id,
-        ProfileVector.facet,
-        ProfileVector.sentences,
-        ProfileVector.sentence_vectors,
-    ).where(col(ProfileVector.profile_id).in_(profile_ids), col(ProfileVector.facet).in_(facets))
-    for profile_id, facet, sentences, vectors in session.exec(statement):
+    rows = session.execute(_SENTENCES_OF, {"ids": list(profile_ids), "facets": list(facets)})
+    for profile_id, facet, sentences, vectors in rows:
         found[facet][profile_id] = FacetSentences(
             tuple(sentences),
             np.frombuffer(vectors, dtype=np.float32).reshape(len(sentences), -1)

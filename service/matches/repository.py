@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from service.models import Match, MatchRun, Organization, Profile, utcnow
+
+# Built once: asked for every match, where building a statement costs about as much as
+# running it.
+_ORGANIZATIONS_OF_PROFILES = (
+    select(Profile.id, Organization)
+    .join(Organization, col(Profile.organization_id) == col(Organization.id))
+    .where(col(Profile.id).in_(bindparam("ids", expanding=True)))
+)
+_PROFILE_WITH_ORGANIZATION = (
+    select(Profile, Organization)
+    .join(Organization, col(Profile.organization_id) == col(Organization.id))
+    .where(col(Profile.id) == bindparam("id"))
+)
 
 
 def organizations_of_profiles(
@@ -17,24 +30,15 @@ def organizations_of_profiles(
     """The organisation of each profile, by profile id."""
     if not profile_ids:
         return {}
-    statement = (
-        select(Profile.id, Organization)
-        .join(Organization, col(Profile.organization_id) == col(Organization.id))
-        .where(col(Profile.id).in_(profile_ids))
-    )
-    return {int(pid): organization for pid, organization in session.exec(statement) if pid}
+    rows = session.execute(_ORGANIZATIONS_OF_PROFILES, {"ids": list(profile_ids)})
+    return {int(pid): organization for pid, organization in rows if pid}
 
 
 def profile_with_organization(
     session: Session, profile_id: int
 ) -> tuple[Profile, Organization] | None:
     """One profile and its organisation, in one query (None when it does not exist)."""
-    statement = (
-        select(Profile, Organization)
-        .join(Organization, col(Profile.organization_id) == col(Organization.id))
-        .where(col(Profile.id) == profile_id)
-    )
-    found = session.exec(statement).first()
+    found = session.execute(_PROFILE_WITH_ORGANIZATION, {"id": profile_id}).first()
     return None if found is None else (found[0], found[1])
 
 
