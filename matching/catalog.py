@@ -28,10 +28,10 @@ from matching.scoring import (
     EMPTY_KEYWORDS,
     RELEVANCE_WEIGHTS,
     Components,
+    KeywordMatcher,
     KeywordSet,
     combine_many,
     shared_concepts,
-    shared_keywords,
 )
 
 __all__ = ["FACETS", "KINDS", "Catalog", "Entry", "MatchQuery", "PrivateAccess", "Scored"]
@@ -395,12 +395,13 @@ class Catalog:
         shown: dict[int, _Ranked] = {}  # organisation id -> its item in ``top``
         floor: float | None = None  # rank key of the last of a full top
         id_list, bound_list, base_list = ids.tolist(), bounds.tolist(), base.tolist()
+        keywords = KeywordMatcher(query.keywords, query.terms)
         for position in order.tolist():
             if floor is not None and -_rank_key(bound_list[position] + 1e-9) > floor:
                 break
             entry = self.entries[id_list[position]]
             shared, share = (
-                shared_keywords(query.keywords, query.terms, entry.keywords, entry.terms)
+                keywords.shared(entry.keywords, entry.terms)
                 if has_keywords[position]
                 else ([], None)
             )

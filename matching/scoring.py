@@ -195,17 +195,46 @@ class KeywordSet:
 EMPTY_KEYWORDS = KeywordSet((), (), ())
 
 
-def _found_in(
-    keywords: KeywordSet, other: KeywordSet, other_terms: frozenset[str], shared: dict[str, str]
-) -> None:
-    other_folded = other.folded_set
-    for written, folded, words in zip(
-        keywords.written, keywords.folded, keywords.words, strict=True
-    ):
-        if folded in shared:
-            continue
-        if folded in other_folded or (words and all(w in other_terms for w in words)):
-            shared[folded] = written
+class KeywordMatcher:
+    """:func:`shared_keywords` of one source against many targets: the source's side
+    is prepared once, and whether a target's keyword is found in the source is
+    remembered across targets (they often share keywords)."""
+
+    def __init__(self, source: KeywordSet, source_terms: frozenset[str]) -> None:
+        self._source = tuple(zip(source.written, source.folded, source.words, strict=True))
+        self._source_folded = source.folded_set
+        self._source_terms = source_terms
+        self._in_source: dict[tuple[str, tuple[str, ...]], bool] = {}
+
+    def shared(
+        self, target: KeywordSet, target_terms: frozenset[str]
+    ) -> tuple[list[str], float | None]:
+        """The shared keywords (as written, de-duplicated after folding, in the order
+        of their folded forms) and their share of all keywords of both sides, or None
+        when neither side has any."""
+        target_folded = target.folded_set
+        everything = self._source_folded | target_folded
+        if not everything:
+            return [], None
+        shared: dict[str, str] = {}
+        for written, folded, words in self._source:
+            if folded not in shared and (
+                folded in target_folded or (words and target_terms.issuperset(words))
+            ):
+                shared[folded] = written
+        for written, folded, words in zip(target.written, target.folded, target.words, strict=True):
+            if folded in shared:
+                continue
+            found = self._in_source.get((folded, words))
+            if found is None:
+                found = folded in self._source_folded or bool(
+                    words and self._source_terms.issuperset(words)
+                )
+                self._in_source[folded, words] = found
+            if found:
+                shared[folded] = written
+        # in the order of their folded forms (as fold() of what is written would give)
+        return [shared[folded] for folded in sorted(shared)], len(shared) / len(everything)
 
 
 def shared_keywords(
@@ -219,11 +248,4 @@ def shared_keywords(
     Returns the shared keywords (as written, de-duplicated after folding) and
     their share of all keywords, or None when neither side has any.
     """
-    everything = source.folded_set | target.folded_set
-    if not everything:
-        return [], None
-    shared: dict[str, str] = {}
-    _found_in(source, target, target_terms, shared)
-    _found_in(target, source, source_terms, shared)
-    # in the order of their folded forms (as fold() of what is written would give)
-    return [shared[folded] for folded in sorted(shared)], len(shared) / len(everything)
+    return KeywordMatcher(source, source_terms).shared(target, target_terms)

@@ -8,6 +8,7 @@ from matching.scoring import (
     BONUSES,
     RELEVANCE_WEIGHTS,
     Components,
+    KeywordMatcher,
     KeywordSet,
     combine,
     proximity,
@@ -81,6 +82,28 @@ def test_shared_keywords_match_keywords_and_text_ignoring_accents() -> None:
     assert shared == ["machine vision", "Svařování"]
     # folded keywords: svarovani, machine vision, tooling, robotics -> 2 of 4 shared
     assert share == pytest.approx(2 / 4)
+
+
+def test_one_matcher_against_many_targets_answers_as_a_fresh_one_each_time() -> None:
+    """The matcher remembers per target keyword whether the source holds it: that must
+    never carry one target's answer over to another."""
+    source = KeywordSet.of(["laser welding", "Robotics", "robotics"])
+    source_terms = frozenset(tokens("we automate casting lines with vision"))
+    targets = [
+        (["casting", "laser welding"], "robotics integrator"),
+        (["vision"], "nothing in common"),
+        (["Casting", "robotics"], "laser welding of steel"),
+        ([], "laser welding"),
+        (["automate casting"], ""),
+    ]
+    matcher = KeywordMatcher(source, source_terms)
+    for keywords, text in targets:
+        target, terms = KeywordSet.of(keywords), frozenset(tokens(text))
+        fresh = KeywordMatcher(source, source_terms).shared(target, terms)
+        assert matcher.shared(target, terms) == fresh
+    shared, share = matcher.shared(KeywordSet.of(["Casting", "robotics"]), frozenset())
+    assert shared == ["Casting", "Robotics"]  # the source's own spelling comes first
+    assert share == pytest.approx(2 / 3)  # laser welding, robotics, casting
 
 
 def test_no_keywords_on_either_side_gives_no_component() -> None:
