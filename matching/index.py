@@ -310,6 +310,11 @@ class VectorIndex:
             found.update(nlist=int(self._index.nlist), nprobe=int(self._index.nprobe))
         return found
 
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of the fp16 row copy kept for re-scoring (approximate mode; else 0)."""
+        return 0 if self._store is None else self._store.nbytes
+
     def ids(self) -> set[int]:
         """A copy of the ids held."""
         return set(self._ids)
