@@ -21,6 +21,7 @@ from matching.text import tokens
 
 __all__ = ["STEM_CHARS", "LexicalIndex", "lexical_terms", "surface_words"]
 
+_Floats = npt.NDArray[np.float64]
 _WORD = re.compile(r"\w+(?:[-+]\w+)*")
 
 STEM_CHARS = 7
@@ -64,8 +65,11 @@ class LexicalIndex:
         self._documents: dict[int, Counter[str]] = {}
         self._lengths: dict[int, int] = {}
         self._total_length = 0
-        # term -> (doc ids, term counts, document lengths), rebuilt after a change
+        # term -> (doc ids, term counts), rebuilt after a change of the term's postings
         self._arrays: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
+        # term -> (collection statistics, doc ids, BM25 weights): valid while the
+        # document count and total length are those statistics
+        self._weights: dict[str, tuple[tuple[int, int], npt.NDArray[np.int64], _Floats]] = {}
         self._length_of: npt.NDArray[np.float64] = np.zeros(1024)  # by document id
 
     def __len__(self) -> int:
@@ -73,7 +77,7 @@ class LexicalIndex:
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
-        state["_arrays"] = {}  # a cache: rebuilt on demand
+        state["_arrays"] = state["_weights"] = {}  # caches: rebuilt on demand
         return state
 
     def upsert(self, doc_id: int, terms: Sequence[str]) -> None:
@@ -88,6 +92,7 @@ class LexicalIndex:
         for term, count in counts.items():
             self._postings[term][doc_id] = count
             self._arrays.pop(term, None)
+            self._weights.pop(term, None)
         if doc_id >= len(self._length_of):
             grown = np.zeros(max(doc_id + 1, 2 * len(self._length_of)))
             grown[: len(self._length_of)] = self._length_of
@@ -104,6 +109,7 @@ class LexicalIndex:
             postings = self._postings[term]
             del postings[doc_id]
             self._arrays.pop(term, None)
+            self._weights.pop(term, None)
             if not postings:
                 del self._postings[term]
         self._length_of[doc_id] = 0
@@ -150,26 +156,34 @@ class LexicalIndex:
     def score_all(self, query_terms: Iterable[str]) -> npt.NDArray[np.float64]:
         """BM25 of the query for every document at once, indexed by document id (0
         for documents without a query term; ids past the end have none either)."""
-        parts = [
-            (term, arrays)
-            for term in set(query_terms)
-            if (arrays := self._term_arrays(term)) is not None
-        ]
+        parts = [weighted for term in set(query_terms) if (weighted := self._term_weights(term))]
         if not parts:
             return np.zeros(0)
-        average = self._total_length / len(self._documents)
-        ids = np.concatenate([doc_ids for _, (doc_ids, _) in parts])
-        weights = np.concatenate(
-            [
-                self._idf(term)
-                * counts
-                * (K1 + 1)
-                / (counts + K1 * (1 - B + B * self._length_of[doc_ids] / average))
-                for term, (doc_ids, counts) in parts
-            ]
-        )
-        totals: npt.NDArray[np.float64] = np.bincount(ids, weights=weights).astype(np.float64)
+        ids = np.concatenate([doc_ids for doc_ids, _ in parts])
+        weights = np.concatenate([term_weights for _, term_weights in parts])
+        totals: _Floats = np.bincount(ids, weights=weights).astype(np.float64)
         return totals
+
+    def _term_weights(self, term: str) -> tuple[npt.NDArray[np.int64], _Floats] | None:
+        """The term's postings as (document ids, BM25 weights); None for an unknown term.
+        Kept until the term's postings or the collection's statistics change."""
+        statistics = (len(self._documents), self._total_length)
+        cached = self._weights.get(term)
+        if cached is not None and cached[0] == statistics:
+            return cached[1], cached[2]
+        arrays = self._term_arrays(term)
+        if arrays is None:
+            return None
+        doc_ids, counts = arrays
+        average = self._total_length / len(self._documents)
+        weights = (
+            self._idf(term)
+            * counts
+            * (K1 + 1)
+            / (counts + K1 * (1 - B + B * self._length_of[doc_ids] / average))
+        )
+        self._weights[term] = (statistics, doc_ids, weights)
+        return doc_ids, weights
 
     @staticmethod
     def top(
