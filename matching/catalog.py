@@ -13,7 +13,7 @@ import bisect
 import heapq
 import pickle
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -179,10 +179,22 @@ class Catalog:
 
     def upsert(self, entry: Entry, vectors: Mapping[str, Vector]) -> None:
         """Store or replace a profile with its facet vectors (``offers``/``needs``)."""
-        self.remove(entry.profile_id)
-        self.register(entry)
-        for facet, vector in vectors.items():
-            self.indexes[f"{entry.kind}:{facet}"].upsert([entry.profile_id], vector.reshape(1, -1))
+        self.upsert_many([(entry, vectors)])
+
+    def upsert_many(self, profiles: Iterable[tuple[Entry, Mapping[str, Vector]]]) -> None:
+        """:meth:`upsert` of many profiles, with one bulk upsert per vector index: an
+        index that becomes approximate is trained once, on all its vectors (grown one
+        vector at a time, it would keep the lists and ``nprobe`` of its first 20,000)."""
+        keys: dict[str, list[int]] = defaultdict(list)
+        rows: dict[str, list[Vector]] = defaultdict(list)
+        for entry, vectors in profiles:
+            self.remove(entry.profile_id)
+            self.register(entry)
+            for facet, vector in vectors.items():
+                keys[f"{entry.kind}:{facet}"].append(entry.profile_id)
+                rows[f"{entry.kind}:{facet}"].append(vector.reshape(1, -1))
+        for name in list(keys):  # one index at a time, its rows freed once added
+            self.indexes[name].upsert(keys.pop(name), np.concatenate(rows.pop(name)))
 
     def register(self, entry: Entry) -> None:
         """Record an entry whose vectors are already in the indexes (snapshot load)."""

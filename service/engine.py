@@ -116,8 +116,10 @@ class MatchEngine:
     def _rebuild(self, session: Session) -> None:
         seq = vector_store.latest_seq(session)
         catalog = Catalog(self.embedder.dimension)
-        for state in vector_store.index_states(session, self.model_id):
-            catalog.upsert(state.entry, state.vectors)
+        catalog.upsert_many(
+            (state.entry, state.vectors)
+            for state in vector_store.index_states(session, self.model_id)
+        )
         with self._lock:
             self.catalog = catalog
             self.seq = seq
@@ -168,11 +170,9 @@ class MatchEngine:
             }
             with self._lock:
                 for profile_id in profile_ids:
-                    state = states.get(profile_id)
-                    if state is None:
+                    if profile_id not in states:
                         self.catalog.remove(profile_id)
-                    else:
-                        self.catalog.upsert(state.entry, state.vectors)
+                self.catalog.upsert_many((state.entry, state.vectors) for state in states.values())
                 self.seq = max(self.seq, changes[-1][0])
             return self.seq
 

@@ -9,6 +9,7 @@ import pytest
 
 from matching.catalog import Catalog, Entry, MatchQuery, PrivateAccess
 from matching.columns import Columns
+from matching.index import VectorIndex
 from matching.scoring import Components, KeywordSet, combine, proximity, shared_keywords
 
 
@@ -279,3 +280,50 @@ def test_concept_shares_hold_past_one_word_of_bits() -> None:
     assert columns.proximity(ids, "CZ080", "CZ").tolist() == [1.0, 0.0]
     columns.clear(2)
     assert columns.known(np.array([1, 2, 99], dtype=np.int64)).tolist() == [1]
+
+
+def test_many_profiles_upserted_at_once_train_each_index_once_on_all_its_vectors() -> None:
+    """A rebuild loads every profile at once: an index past its threshold is trained on
+    all its vectors (the lists a bulk build of that size gets), and the catalog answers
+    as one filled profile by profile."""
+    dimension, count, threshold = 16, 1_200, 200
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(count, 2, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
+    entries = [
+        Entry(pid, pid, "research", "CZ", "CZ080", KeywordSet.of(["laser"] if pid % 3 else []))
+        for pid in range(1, count + 1)
+    ]
+
+    def fresh() -> Catalog:
+        return Catalog(
+            dimension,
+            {
+                f"research:{facet}": VectorIndex(dimension, threshold=threshold)
+                for facet in ("offers", "needs")
+            },
+        )
+
+    bulk, one_by_one = fresh(), fresh()
+    profiles = [
+        (entry, {"offers": rows[0], "needs": rows[1]})
+        for entry, rows in zip(entries, vectors, strict=True)
+    ]
+    bulk.upsert_many(profiles)
+    for entry, facets in profiles:
+        one_by_one.upsert(entry, facets)
+    bulk_index = bulk.indexes["research:offers"].describe()
+    assert bulk_index["mode"] == "approximate"
+    direct = VectorIndex(dimension, threshold=threshold)
+    direct.upsert(range(1, count + 1), vectors[:, 0])
+    assert bulk_index == direct.describe()  # trained once, on every vector
+    assert bulk_index["nlist"] > one_by_one.indexes["research:offers"].describe()["nlist"]
+    assert len(bulk) == len(one_by_one) == count
+    assert bulk.indexes["research:offers"].ids() == set(range(1, count + 1))
+    for source in vectors[:5]:
+        query = _query(
+            needs=source[1], offers=source[0], keywords=KeywordSet.of(["laser"]), limit=20
+        )
+        exact = {r.entry.profile_id for r in one_by_one.match(query)}
+        found = {r.entry.profile_id for r in bulk.match(query)}
+        assert len(exact & found) >= 18  # both approximate: the same partners, nearly all
