@@ -191,18 +191,13 @@ class LexicalIndex:
     ) -> list[tuple[int, float]]:
         """The ``k`` best (document, score) of :meth:`score_all`'s result among
         ``allowed`` (all when None), best first; equal scores go to the lower id."""
-        if k <= 0:
-            return []
-        if allowed is None and len(totals) > k:
-            # the k-th best score bounds the scan: one partition of the whole array
-            threshold = totals[np.argpartition(totals, len(totals) - k)[len(totals) - k :]].min()
-            ids = np.flatnonzero(totals >= threshold) if threshold > 0 else np.flatnonzero(totals)
-        else:
-            ids = np.flatnonzero(totals)
+        ids = np.flatnonzero(totals)
         values = totals[ids]
         if allowed is not None and len(ids):
             keep = np.fromiter((doc_id in allowed for doc_id in ids.tolist()), bool, len(ids))
             ids, values = ids[keep], values[keep]
+        if k <= 0:
+            return []
         if len(ids) > k:
             threshold = np.partition(values, len(values) - k)[len(values) - k]
             keep = values >= threshold
