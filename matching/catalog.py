@@ -349,7 +349,9 @@ class Catalog:
         ceiling = index.ceiling(terms)
         if not terms or ceiling == 0:
             return np.zeros(0)
-        return index.score_all(terms) / ceiling
+        shares = index.score_all(terms)  # a new array: divided in place, no second copy
+        shares /= ceiling
+        return shares
 
     @staticmethod
     def _directions(query: MatchQuery) -> list[tuple[str, Vector, str]]:

@@ -161,7 +161,7 @@ class LexicalIndex:
             return np.zeros(0)
         ids = np.concatenate([doc_ids for doc_ids, _ in parts])
         weights = np.concatenate([term_weights for _, term_weights in parts])
-        totals: _Floats = np.bincount(ids, weights=weights).astype(np.float64)
+        totals: _Floats = np.bincount(ids, weights=weights).astype(np.float64, copy=False)
         return totals
 
     def _term_weights(self, term: str) -> tuple[npt.NDArray[np.int64], _Floats] | None:
