@@ -17,7 +17,10 @@ thread, on the 2-core development machine):
   step at which 200 stored vectors, used as queries, find their exact neighbours
   with recall@10 ≥ 0.99 and recall@200 ≥ 0.97 (:data:`RECALL_TARGETS`). fp16
   reconstruction moves a cosine by less than 1e-4, so :meth:`VectorIndex.vectors`
-  stays fit for exact re-scoring (8-bit codes moved it by up to 2e-3).
+  stays fit for exact re-scoring (8-bit codes moved it by up to 2e-3). The same fp16
+  values are kept in a NumPy matrix as well (:class:`matching.rows.RowStore`), so
+  re-scoring reads hundreds of rows in one gather instead of decoding them one id at
+  a time: the index then holds about 1.0x the raw float32 bytes (codes and copy).
 
 Switching policy, checked after every upsert and remove and on load:
 
