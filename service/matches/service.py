@@ -133,9 +133,13 @@ def _text_source(
     return _Source(query, text, needs=sentences), target
 
 
-def _results(session: Session, source: _Source, scored: list[Scored]) -> list[dict[str, Any]]:
+def _results(
+    session: Session, source: _Source, scored: list[Scored]
+) -> tuple[list[dict[str, Any]], frozenset[int]]:
+    """The results as stored and returned, and the keys that registered their
+    organisations."""
     ids = [item.entry.profile_id for item in scored]
-    organizations = repository.organizations_of_profiles(session, ids)
+    organizations = repository.organization_cards(session, ids)
     if source.profile_id is None:
         stored = vector_store.sentences_of(session, ids, "offers")
     else:  # the source's sentences with the results' (its needs meet their offers …)
@@ -146,7 +150,7 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
     results = []
     for rank, item in enumerate(scored, start=1):
         pid = item.entry.profile_id
-        organization: Organization = organizations[pid]
+        organization = organizations[pid]
         explanation = explain(
             forward=best_evidence(source.needs, target_offers.get(pid)),
             reciprocal=best_evidence(target_needs.get(pid), source.offers),
@@ -178,7 +182,12 @@ def _results(session: Session, source: _Source, scored: list[Scored]) -> list[di
                 "explanation": explanation,
             }
         )
-    return results
+    owners = frozenset(
+        card.created_by_key_id
+        for card in organizations.values()
+        if card.created_by_key_id is not None
+    )
+    return results, owners
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,7 @@ class FoundMatches:
     source_organization: Organization | None
     results: list[dict[str, Any]]
     index_version: int
+    result_owner_key_ids: frozenset[int]  # keys that registered the results' organisations
 
 
 def find_matches(
@@ -215,9 +225,8 @@ def find_matches(
         assert body.text is not None
         source, target = _text_source(engine, body, body.text, principal)
     scored, index_version = engine.match(source.query)
-    return FoundMatches(
-        target, source_organization, _results(session, source, scored), index_version
-    )
+    results, owners = _results(session, source, scored)
+    return FoundMatches(target, source_organization, results, index_version, owners)
 
 
 def run_match(
@@ -246,7 +255,7 @@ def run_match(
     session.flush()
     assert run.id is not None
     session.add_all([Match(run_id=run.id, **result) for result in results])
-    _announce(session, run, source_organization, results)
+    _announce(session, run, source_organization, results, found.result_owner_key_ids)
     session.flush()
     return _read(run, results)
 
@@ -256,16 +265,14 @@ def _announce(
     run: MatchRun,
     source: Organization | None,
     results: list[dict[str, Any]],
+    result_owners: frozenset[int],
 ) -> None:
     """``match.created`` for the partners who registered the source or a result (ids and
     scores only: the texts and explanations stay here)."""
     assert run.id is not None
-    organizations = [session.get(Organization, result["organization"]["id"]) for result in results]
-    owners = {
-        org.created_by_key_id
-        for org in [source, *organizations]
-        if org is not None and org.created_by_key_id is not None
-    }
+    owners = set(result_owners)
+    if source is not None and source.created_by_key_id is not None:
+        owners.add(source.created_by_key_id)
     payload = {
         "run_id": run.id,
         "profile_id": run.profile_id,
