@@ -605,3 +605,22 @@ def test_real_events_reach_the_partner_that_registered_the_organisation(
         "to": "contacted",
         "organization_ids": [firm["id"], lab["id"]],
     }
+
+
+def test_a_match_reaches_the_partner_that_registered_a_result(
+    hooks: TestClient, receiver: Receiver
+) -> None:
+    partner = as_key(hooks, make_key(hooks, "integration")["key"])
+    partner.post("/api/v1/webhooks", json={"url": receiver.url, "events": ["match.created"]})
+    lab = partner.post(
+        "/api/v1/organizations",
+        json=organization(kind="research", name="Partner lab", nace=["72.19"]),
+    ).json()
+    firm = hooks.post("/api/v1/organizations", json=organization(name="Admin firm")).json()
+    run = hooks.post("/api/v1/matches", json={"profile_id": firm["profiles"][0]["id"]}).json()
+    assert lab["profiles"][0]["id"] in [r["profile_id"] for r in run["results"]]
+    delivery.deliver_due(hooks.app.state.db_engine, hooks.app.state.settings, now=LATER)
+    receiver.wait_for(1)
+    [received] = receiver.requests
+    assert received.document["event"] == "match.created"
+    assert received.document["data"]["run_id"] == run["run_id"]
