@@ -187,7 +187,8 @@ class Catalog:
         vector at a time, it would keep the lists and ``nprobe`` of its first 20,000)."""
         keys: dict[str, list[int]] = defaultdict(list)
         rows: dict[str, list[Vector]] = defaultdict(list)
-        for entry, vectors in profiles:
+        latest = {entry.profile_id: (entry, vectors) for entry, vectors in profiles}
+        for entry, vectors in latest.values():  # a profile given twice: its last state
             self.remove(entry.profile_id)
             self.register(entry)
             for facet, vector in vectors.items():

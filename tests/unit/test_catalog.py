@@ -309,7 +309,9 @@ def test_many_profiles_upserted_at_once_train_each_index_once_on_all_its_vectors
         (entry, {"offers": rows[0], "needs": rows[1]})
         for entry, rows in zip(entries, vectors, strict=True)
     ]
-    bulk.upsert_many(profiles)
+    moved = Entry(1, 1, "company", "CZ", "CZ080")  # given first, then replaced below
+    bulk.upsert_many([(moved, {"offers": vectors[0, 0]}), *profiles])
+    assert 1 not in bulk.indexes["company:offers"]
     for entry, facets in profiles:
         one_by_one.upsert(entry, facets)
     bulk_index = bulk.indexes["research:offers"].describe()
