@@ -77,7 +77,7 @@ class LexicalIndex:
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
-        state["_arrays"] = state["_weights"] = {}  # caches: rebuilt on demand
+        state["_arrays"], state["_weights"] = {}, {}  # caches: rebuilt on demand
         return state
 
     def upsert(self, doc_id: int, terms: Sequence[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import bm25s
 import numpy as np
 import pytest
@@ -113,3 +115,18 @@ def test_top_ranks_like_sorting_every_score_with_ties_to_the_lower_id() -> None:
     assert index.top(index.score_all(["unknown"]), 3) == []
     with pytest.raises(ValueError, match="negative"):
         index.upsert(-1, ["welding"])
+
+
+def test_an_unpickled_index_scores_as_the_original_through_changes() -> None:
+    """A snapshot restores the index by pickle: its caches come back empty, and each
+    must be its own, or the first query after a change mixes them up."""
+    original = LexicalIndex()
+    for doc_id, text in enumerate(DOCUMENTS):
+        original.upsert(doc_id, lexical_terms(text))
+    query = lexical_terms("salt spray corrosion of laser welded steel")
+    original.scores(query)
+    restored = pickle.loads(pickle.dumps(original))
+    for index in (original, restored):
+        index.scores(query)
+        index.upsert(9, lexical_terms("Yoghurt cultures for dairies."))  # no query term
+    assert restored.scores(query) == pytest.approx(original.scores(query))
