@@ -74,6 +74,7 @@ class Entry:
     public: bool = True
     created_by_key_id: int | None = None  # the API key that registered its organisation
     valid_until: float | None = None  # POSIX seconds; from then on it is never matched
+    organization_name: str = ""  # shown with a result without reading the database
 
 
 @dataclass(frozen=True)

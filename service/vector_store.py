@@ -190,6 +190,7 @@ def entry_of(profile: Profile, organization: Organization) -> Entry:
         public=profile.public,
         created_by_key_id=organization.created_by_key_id,
         valid_until=None if profile.valid_until is None else profile.valid_until.timestamp(),
+        organization_name=organization.name,
     )
 
 

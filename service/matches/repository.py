@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, func
-from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from service.models import Match, MatchRun, Organization, Profile, utcnow
@@ -23,40 +22,6 @@ _PROFILE_WITH_ORGANIZATION = (
     .join(Organization, col(Profile.organization_id) == col(Organization.id))
     .where(col(Profile.id) == bindparam("id"))
 )
-
-
-class OrganizationCard(NamedTuple):
-    """What a match result shows of a profile's organisation, and who registered it."""
-
-    id: int
-    name: str
-    kind: str
-    region: str | None
-    country: str
-    created_by_key_id: int | None
-
-
-_CARDS_OF_PROFILES = (
-    sql_select(  # SQLModel's select() types at most four columns
-        col(Profile.id),
-        col(Organization.id),
-        col(Organization.name),
-        col(Organization.kind),
-        col(Organization.region),
-        col(Organization.country),
-        col(Organization.created_by_key_id),
-    )
-    .join(Organization, col(Profile.organization_id) == col(Organization.id))
-    .where(col(Profile.id).in_(bindparam("ids", expanding=True)))
-)
-
-
-def organization_cards(session: Session, profile_ids: Sequence[int]) -> dict[int, OrganizationCard]:
-    """The organisation of each profile as plain columns (no ORM object), by profile id."""
-    if not profile_ids:
-        return {}
-    rows = session.execute(_CARDS_OF_PROFILES, {"ids": list(profile_ids)})
-    return {int(pid): OrganizationCard(*columns) for pid, *columns in rows}
 
 
 def organizations_of_profiles(

@@ -137,9 +137,9 @@ def _results(
     session: Session, source: _Source, scored: list[Scored]
 ) -> tuple[list[dict[str, Any]], frozenset[int]]:
     """The results as stored and returned, and the keys that registered their
-    organisations."""
+    organisations (what is shown of those comes from the index entries: an
+    organisation's change re-indexes its profiles, and a match catches up first)."""
     ids = [item.entry.profile_id for item in scored]
-    organizations = repository.organization_cards(session, ids)
     if source.profile_id is None:
         stored = vector_store.sentences_of(session, ids, "offers")
     else:  # the source's sentences with the results' (its needs meet their offers …)
@@ -149,8 +149,8 @@ def _results(
     target_offers, target_needs = stored["offers"], stored.get("needs", {})
     results = []
     for rank, item in enumerate(scored, start=1):
-        pid = item.entry.profile_id
-        organization = organizations[pid]
+        entry = item.entry
+        pid = entry.profile_id
         explanation = explain(
             forward=best_evidence(source.needs, target_offers.get(pid)),
             reciprocal=best_evidence(target_needs.get(pid), source.offers),
@@ -164,18 +164,18 @@ def _results(
             shared_concepts=[c.as_dict() for c in taxonomy().describe(item.shared_concepts)],
             same_region=item.components.proximity == 1.0,
             same_country=item.components.proximity == 0.5,
-            target_name=organization.name,
+            target_name=entry.organization_name,
         )
         results.append(
             {
                 "rank": rank,
                 "profile_id": pid,
                 "organization": {
-                    "id": organization.id,
-                    "name": organization.name,
-                    "kind": organization.kind,
-                    "region": organization.region,
-                    "country": organization.country,
+                    "id": entry.organization_id,
+                    "name": entry.organization_name,
+                    "kind": entry.kind,
+                    "region": entry.region,
+                    "country": entry.country,
                 },
                 "score": round(item.score, 4),
                 "components": item.components.as_dict(),
@@ -183,9 +183,7 @@ def _results(
             }
         )
     owners = frozenset(
-        card.created_by_key_id
-        for card in organizations.values()
-        if card.created_by_key_id is not None
+        item.entry.created_by_key_id for item in scored if item.entry.created_by_key_id is not None
     )
     return results, owners
 

@@ -48,6 +48,32 @@ def test_a_second_worker_sees_writes_of_the_first(
         assert _top(second, ids["Ostrava Castings a.s."]) != "Institute of Foundry Research"
 
 
+def test_a_renamed_organisation_is_shown_by_its_new_name_in_every_worker(
+    settings: Settings, embedder: SentenceTransformerEmbedder
+) -> None:
+    """Results show the organisation as the index entry holds it: a rename must reach
+    the entries of its profiles, in the worker that wrote it and in the others."""
+    other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
+    with (
+        admin_client(settings, embedder) as first,
+        admin_client(other, embedder) as second,
+    ):
+        wait_ready(first)
+        wait_ready(second)
+        ids = _load(first)
+        assert _top(second, ids["Ostrava Castings a.s."]) == "Institute of Foundry Research"
+        organizations = first.get("/api/v1/organizations", params={"q": "foundry"}).json()
+        foundry = organizations["items"][0]
+        renamed = first.patch(
+            f"/api/v1/organizations/{foundry['id']}",
+            json={"name": "Foundry Research Centre"},
+            headers={"If-Match": f'"{foundry["version"]}"'},
+        )
+        assert renamed.status_code == 200, renamed.text
+        for client in (first, second):
+            assert _top(client, ids["Ostrava Castings a.s."]) == "Foundry Research Centre"
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
 def test_damaged_snapshot_is_rebuilt_from_stored_vectors(
     settings: Settings,
