@@ -403,28 +403,32 @@ class Catalog:
         has_keywords = (
             np.ones(len(ids), bool) if query.keywords.written else self.columns.has_keywords[ids]
         )
-        bounds = base + np.where(has_keywords, keyword_bonus, 0.0)
-        # a hair above the exact bound, so rounding never drops a candidate that ties
-        order = np.lexsort((ids, -np.round(bounds + 1e-9, 6)))
-        organizations = self.columns.organization[ids]
+        # rounded like a rank key, a hair above the exact bound, so rounding never
+        # drops a candidate that ties
+        bound_keys = np.round(base + np.where(has_keywords, keyword_bonus, 0.0) + 1e-9, 6)
+        order = np.lexsort((ids, -bound_keys))
         top: list[_Ranked] = []  # in rank order
         shown: dict[int, _Ranked] = {}  # organisation id -> its item in ``top``
         floor: float | None = None  # rank key of the last of a full top
-        id_list, bound_list, base_list = ids.tolist(), bounds.tolist(), base.tolist()
+        # Python lists: the loop reads them one item at a time
+        id_list, bound_list, base_list = ids.tolist(), bound_keys.tolist(), base.tolist()
+        keyword_list = has_keywords.tolist()
+        organizations = self.columns.organization[ids].tolist()
+        entries = self.entries
         keywords = KeywordMatcher(query.keywords, query.terms)
         for position in order.tolist():
-            if floor is not None and -_rank_key(bound_list[position] + 1e-9) > floor:
+            if floor is not None and -bound_list[position] > floor:
                 break
-            entry = self.entries[id_list[position]]
+            entry = entries[id_list[position]]
             shared, share = (
                 keywords.shared(entry.keywords, entry.terms)
-                if has_keywords[position]
+                if keyword_list[position]
                 else ([], None)
             )
             score = base_list[position] + (keyword_bonus * share if share is not None else 0.0)
             item = _Ranked(-_rank_key(score), entry.profile_id, position, score, share, shared)
             if query.one_per_organization:
-                organization = int(organizations[position])
+                organization = organizations[position]
                 sibling = shown.get(organization)
                 if sibling is not None:
                     if item >= sibling:
@@ -433,7 +437,7 @@ class Catalog:
                 shown[organization] = item
             bisect.insort(top, item)
             if len(top) > query.limit:
-                shown.pop(int(organizations[top.pop().position]), None)
+                shown.pop(organizations[top.pop().position], None)
             floor = top[-1].key if len(top) >= query.limit else None
         return [
             self._scored(query, self.entries[item.profile_id], item, columns)
