@@ -12,6 +12,8 @@ from sqlmodel import Session, create_engine
 
 from service import audit
 
+_SQLITE_MMAP_BYTES = 1 << 34  # address space, not memory; SQLite caps it at its build limit
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
@@ -28,6 +30,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Reads through a memory map, not a read() per page: a match reads rows of
+            # random profiles (a third of its database time went to page reads).
+            cursor.execute(f"PRAGMA mmap_size={_SQLITE_MMAP_BYTES}")
             cursor.close()
 
         return engine
