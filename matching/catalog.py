@@ -420,13 +420,9 @@ class Catalog:
             if floor is not None and -bound_list[position] > floor:
                 break
             entry = entries[id_list[position]]
-            shared, share = (
-                keywords.shared(entry.keywords, entry.terms)
-                if keyword_list[position]
-                else ([], None)
-            )
+            share = keywords.share(entry.keywords, entry.terms) if keyword_list[position] else None
             score = base_list[position] + (keyword_bonus * share if share is not None else 0.0)
-            item = _Ranked(-_rank_key(score), entry.profile_id, position, score, share, shared)
+            item = _Ranked(-_rank_key(score), entry.profile_id, position, score, share)
             if query.one_per_organization:
                 organization = organizations[position]
                 sibling = shown.get(organization)
@@ -440,7 +436,7 @@ class Catalog:
                 shown.pop(organizations[top.pop().position], None)
             floor = top[-1].key if len(top) >= query.limit else None
         return [
-            self._scored(query, self.entries[item.profile_id], item, columns)
+            self._scored(query, self.entries[item.profile_id], item, columns, keywords)
             for item in top
             if -item.key >= query.min_score
         ]
@@ -473,6 +469,7 @@ class Catalog:
         entry: Entry,
         item: _Ranked,
         columns: Mapping[str, npt.NDArray[np.float64]],
+        keywords: KeywordMatcher,
     ) -> Scored:
         values = {name: float(column[item.position]) for name, column in columns.items()}
         components = Components(
@@ -483,7 +480,7 @@ class Catalog:
             entry,
             item.score,
             components,
-            tuple(item.shared),
+            tuple(keywords.shared(entry.keywords, entry.terms)[0]),
             shared_terms=tuple(self.shared_terms(query, entry.profile_id)),
             shared_concepts=shared_concepts(query.concepts, entry.concepts)[0],
         )
@@ -497,7 +494,6 @@ class _Ranked(NamedTuple):
     position: int  # in the candidate columns
     score: float
     share: float | None
-    shared: list[str]
 
 
 def _rank_key(score: float) -> float:
