@@ -410,6 +410,7 @@ class Catalog:
         top: list[_Ranked] = []  # in rank order
         shown: dict[int, _Ranked] = {}  # organisation id -> its item in ``top``
         floor: float | None = None  # rank key of the last of a full top
+        last = (0.0, 0)  # (rank key, profile id) of the last of a full top
         # Python lists: the loop reads them one item at a time
         id_list, bound_list, base_list = ids.tolist(), bound_keys.tolist(), base.tolist()
         keyword_list = has_keywords.tolist()
@@ -422,7 +423,10 @@ class Catalog:
             entry = entries[id_list[position]]
             share = keywords.share(entry.keywords, entry.terms) if keyword_list[position] else None
             score = base_list[position] + (keyword_bonus * share if share is not None else 0.0)
-            item = _Ranked(-_rank_key(score), entry.profile_id, position, score, share)
+            key = -_rank_key(score)
+            if floor is not None and (key, entry.profile_id) >= last:
+                continue  # behind the last of a full top (and so behind any sibling in it)
+            item = _Ranked(key, entry.profile_id, position, score, share)
             if query.one_per_organization:
                 organization = organizations[position]
                 sibling = shown.get(organization)
@@ -434,7 +438,8 @@ class Catalog:
             bisect.insort(top, item)
             if len(top) > query.limit:
                 shown.pop(organizations[top.pop().position], None)
-            floor = top[-1].key if len(top) >= query.limit else None
+            if len(top) >= query.limit:
+                floor, last = top[-1].key, (top[-1].key, top[-1].profile_id)
         return [
             self._scored(query, self.entries[item.profile_id], item, columns, keywords)
             for item in top
