@@ -8,19 +8,20 @@ thread, on the 2-core development machine):
 - **exact** while it holds at most ``threshold`` vectors (:data:`APPROXIMATE_THRESHOLD`,
   20,000): ``IndexIDMap2(IndexFlatIP)``. A scan of 20k vectors takes ~1.7 ms,
   and it grows linearly (5.7 ms at 50k, 11 ms at 100k, 55+ ms at 1M).
-- **approximate** above it: ``IndexIVFScalarQuantizer`` with fp16 codes (half the
-  raw float32 bytes), ids stored in the lists and a hashtable direct map, so
-  ``remove_ids`` and ``reconstruct`` cost O(1) per id. ``nlist`` is ``2·√n``
+- **approximate** above it: ``IndexIVFScalarQuantizer`` with 8-bit codes (a
+  quarter of the raw float32 bytes), ids stored in the lists and a hashtable
+  direct map, so ``remove_ids`` costs O(1) per id. ``nlist`` is ``2·√n``
   (2,000 at 1M; 4·√n gave the same recall for the share of vectors scanned but
   trains 3x slower), trained by spherical k-means (10 iterations) on 40 sampled
   vectors per list. ``nprobe`` is measured right after training: the smallest
   step at which 200 stored vectors, used as queries, find their exact neighbours
-  with recall@10 ≥ 0.99 and recall@200 ≥ 0.97 (:data:`RECALL_TARGETS`). fp16
-  reconstruction moves a cosine by less than 1e-4, so :meth:`VectorIndex.vectors`
-  stays fit for exact re-scoring (8-bit codes moved it by up to 2e-3). The same fp16
-  values are kept in a NumPy matrix as well (:class:`matching.rows.RowStore`), so
-  re-scoring reads hundreds of rows in one gather instead of decoding them one id at
-  a time: the index then holds about 1.0x the raw float32 bytes (codes and copy).
+  with recall@10 ≥ 0.99 and recall@200 ≥ 0.97 (:data:`RECALL_TARGETS`). The codes
+  only find candidates (they move a cosine by up to 2e-3): the exact float32 vectors
+  are kept in a NumPy matrix (:class:`matching.rows.RowStore`), a search re-ranks
+  the lists' best ``k`` plus a margin (:func:`_oversampled`) by them, and
+  re-scoring reads hundreds of them in one gather. Codes and rows come to about
+  1.3x the raw float32 bytes. (Float16 codes with float16 rows took 1.0x, but
+  converting 600 candidates' rows to float32 cost more than both searches.)
 
 Switching policy, checked after every upsert and remove and on load:
 
@@ -31,8 +32,7 @@ Switching policy, checked after every upsert and remove and on load:
   retrain at 1M takes about a minute and blocks the caller (it happens during a
   build, a rebuild or the rare upsert that crosses the line). Any other upsert
   of a few vectors costs ~0.1 ms;
-- approximate → exact when the count falls below half the threshold (the
-  exact index then holds the fp16-rounded vectors).
+- approximate → exact when the count falls below half the threshold.
 
 Searching with ``allowed`` stays exact for narrow filters: at most
 :data:`EXACT_ALLOWED_MAX` allowed ids are scored directly from their stored
@@ -46,7 +46,8 @@ threads, 10 ms with one), so every search and small upsert sets
 :data:`SEARCH_THREADS` (1) around its FAISS call; training and bulk upserts use
 all threads.
 
-A snapshot holds several named indexes and a manifest in one file, written to
+A snapshot holds several named indexes (each its FAISS bytes, then in approximate
+mode its rows) and a manifest in one file, written to
 a temporary file unique to the writer (pid and random suffix), fsynced and
 renamed, so a crash or a concurrent writer leaves either one whole snapshot or
 another, never half of one. Reading checks a checksum per part.
@@ -100,7 +101,6 @@ RECALL_TARGETS = ((10, 0.99), (200, 0.97))  # (k, recall@k) that nprobe must rea
 _MIN_THRESHOLD = 100
 _BULK_THREADS = max(1, faiss.omp_get_max_threads())
 _BULK_ROWS = 256  # upserts of at least this many rows use every thread
-_COPY_CHUNK = 65_536  # vectors read back from FAISS at a time into a row store
 _POINTS_PER_LIST = 40  # k-means sample per list (FAISS asks for at least 39)
 _KMEANS_ITERATIONS = 10
 _CALIBRATION_QUERIES = 200
@@ -153,17 +153,23 @@ def _trained_size(nlist: int) -> int:
     return max(nlist * nlist // 4, nlist * _POINTS_PER_LIST)
 
 
+def _oversampled(k: int) -> int:
+    """How many hits an approximate search asks its lists for, to keep the best ``k``
+    by exact score: 8-bit codes can swap neighbours whose scores differ by 2e-3."""
+    return k + max(10, k // 4)
+
+
 def _approximate_index(ids: Ids, vectors: Vectors) -> Any:
-    """An IVF index with fp16 codes trained on ``vectors``, filled, nprobe measured."""
+    """An IVF index with 8-bit codes trained on ``vectors``, filled, nprobe measured."""
     count, dimension = vectors.shape
     nlist = _list_count(count)
     index: Any = faiss.IndexIVFScalarQuantizer(
         faiss.IndexFlatIP(dimension),
         dimension,
         nlist,
-        faiss.ScalarQuantizer.QT_fp16,
+        faiss.ScalarQuantizer.QT_8bit,  # per-dimension ranges, trained
         faiss.METRIC_INNER_PRODUCT,
-        False,  # encode vectors, not residuals: fp16 is precise enough as is
+        False,  # encode vectors, not residuals: exact rows re-rank the hits
     )
     index.cp.niter = _KMEANS_ITERATIONS
     index.cp.spherical = True
@@ -194,7 +200,8 @@ def _approximate_index(ids: Ids, vectors: Vectors) -> Any:
 
 def _calibrate_nprobe(index: Any, ids: Ids, vectors: Vectors) -> int:
     """The smallest nprobe step meeting :data:`RECALL_TARGETS` on stored vectors as
-    queries (each query's own id left out), or every list if none does."""
+    queries (each query's own id left out), or every list if none does. Hits are
+    re-ranked by exact score, as :meth:`VectorIndex.search` does."""
     depth = min(max(k for k, _ in RECALL_TARGETS), len(ids) - 1)
     steps = [step for step in _NPROBE_STEPS if step < index.nlist]
     if depth < 1 or not steps:
@@ -206,11 +213,11 @@ def _calibrate_nprobe(index: Any, ids: Ids, vectors: Vectors) -> int:
     exact, _ = faiss.knn(queries, vectors, depth + 1, metric=faiss.METRIC_INNER_PRODUCT)
     order = np.argsort(ids)
     for step in steps:
-        _, found = index.search(queries, depth + 1, params=_ivf_params(step))
-        positions = [
-            order[np.searchsorted(ids, hits[(hits != ids[row]) & (hits != -1)], sorter=order)]
-            for row, hits in zip(rows, found, strict=True)
-        ]
+        _, found = index.search(queries, _oversampled(depth + 1), params=_ivf_params(step))
+        positions = []
+        for row, query, hits in zip(rows, queries, found, strict=True):
+            at = order[np.searchsorted(ids, hits[(hits != ids[row]) & (hits != -1)], sorter=order)]
+            positions.append(at[np.argsort(-(vectors[at] @ query), kind="stable")])
         if all(
             _recall(vectors, queries, exact, positions, min(k, depth)) >= target
             for k, target in RECALL_TARGETS
@@ -275,10 +282,16 @@ def _hits(scores: Vectors, keys: Ids) -> list[tuple[int, float]]:
 
 class VectorIndex:
     """Inner-product search over vectors keyed by integer ids: exact while small,
-    approximate (IVF, fp16) above ``threshold`` vectors (see the module notes)."""
+    approximate (IVF, 8-bit codes, exact rows) above ``threshold`` vectors (see the
+    module notes)."""
 
     def __init__(
-        self, dimension: int, faiss_index: Any | None = None, *, threshold: int | None = None
+        self,
+        dimension: int,
+        faiss_index: Any | None = None,
+        *,
+        threshold: int | None = None,
+        rows: RowStore | None = None,
     ) -> None:
         self.dimension = dimension
         self.threshold = APPROXIMATE_THRESHOLD if threshold is None else threshold
@@ -286,9 +299,9 @@ class VectorIndex:
             raise ValueError(f"threshold must be at least {_MIN_THRESHOLD}")
         self._index: Any = _exact_index(dimension) if faiss_index is None else faiss_index
         self._ids: set[int] = set(_stored_ids(self._index).tolist())
-        self._store: RowStore | None = None  # fp16 rows for re-scoring, approximate mode
-        if self.approximate:
-            self._store = self._copy_rows(_as_ids(self._ids))
+        self._store = rows  # exact rows, approximate mode: the codes are not
+        if self.approximate and (rows is None or len(rows) != len(self._ids)):
+            raise ValueError("an approximate index needs the rows of all its ids")
         self._fit()
 
     def __len__(self) -> int:
@@ -315,7 +328,7 @@ class VectorIndex:
 
     @property
     def row_bytes(self) -> int:
-        """Bytes of the fp16 row copy kept for re-scoring (approximate mode; else 0)."""
+        """Bytes of the exact rows kept beside the codes (approximate mode; else 0)."""
         return 0 if self._store is None else self._store.nbytes
 
     def ids(self) -> set[int]:
@@ -381,7 +394,10 @@ class VectorIndex:
         new ``keys``/``rows`` (not yet held) when given."""
         held, vectors = self.rows(np.sort(_as_ids(self._ids)))
         if keys is not None and rows is not None:
-            held, vectors = np.concatenate([held, keys]), np.concatenate([vectors, rows])
+            if len(held):
+                held, vectors = np.concatenate([held, keys]), np.concatenate([vectors, rows])
+            else:  # a first bulk fill: no copy of what may be gigabytes
+                held, vectors = keys, rows
         with _threads(_BULK_THREADS):
             self._index = (
                 _approximate_index(held, vectors)
@@ -394,16 +410,6 @@ class VectorIndex:
             self._store.put(held, vectors)
         if keys is not None:
             self._ids.update(keys.tolist())
-
-    def _copy_rows(self, ids: Ids) -> RowStore:
-        """A row store of ``ids`` read back from the FAISS index, in chunks."""
-        store = RowStore(self.dimension)
-        ids = np.sort(ids)
-        with _threads(_BULK_THREADS):
-            for start in range(0, len(ids), _COPY_CHUNK):
-                chunk = ids[start : start + _COPY_CHUNK]
-                store.put(chunk, self._index.reconstruct_batch(chunk))
-        return store
 
     def rows(self, ids: Iterable[int]) -> tuple[Ids, Vectors]:
         """The ids that are present, in the order given, and their stored vectors as
@@ -419,8 +425,7 @@ class VectorIndex:
         return present, rows
 
     def vectors(self, ids: Iterable[int]) -> dict[int, Vectors]:
-        """The stored vectors of those ids that are present (fp16-rounded in
-        approximate mode: cosines move by less than 1e-4)."""
+        """The stored vectors of those ids that are present."""
         present, rows = self.rows(ids)
         return dict(zip(present.tolist(), rows, strict=True))
 
@@ -442,7 +447,7 @@ class VectorIndex:
             if not present:
                 return []
             if len(present) <= EXACT_ALLOWED_MAX:
-                return self._score_exactly(row[0], k, present)
+                return self._score_exactly(row[0], k, _as_ids(present))
             return self._search_allowed(row, min(k, len(present)), _as_ids(present))
 
     def _search(
@@ -454,8 +459,11 @@ class VectorIndex:
             params = _ivf_params(nprobe or int(self._index.nprobe), selector)
         elif selector is not None:
             params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        scores, keys = self._index.search(row, k, params=params)
-        return _hits(scores[0], keys[0])
+        if not self.approximate:
+            scores, keys = self._index.search(row, k, params=params)
+            return _hits(scores[0], keys[0])
+        _, keys = self._index.search(row, _oversampled(k), params=params)
+        return self._score_exactly(row[0], k, keys[0][keys[0] != -1])
 
     def _search_allowed(self, row: Vectors, k: int, keys: Ids) -> list[tuple[int, float]]:
         """Search among many allowed ids: exact in exact mode; in approximate mode
@@ -470,31 +478,51 @@ class VectorIndex:
             hits = self._search(row, k, selector, nlist)
         return hits
 
-    def _score_exactly(self, query: Vectors, k: int, present: set[int]) -> list[tuple[int, float]]:
-        """Top ``k`` of a few ids scored from their stored vectors (ties: lower id)."""
-        keys, rows = self.rows(np.sort(_as_ids(present)))
+    def _score_exactly(self, query: Vectors, k: int, keys: Ids) -> list[tuple[int, float]]:
+        """Top ``k`` of some ids scored from their stored vectors (ties: lower id)."""
+        keys, rows = self.rows(keys)
         scores = rows @ query
         best = np.lexsort((keys, -scores))[:k]
         return _hits(scores[best], keys[best])
 
     def to_bytes(self) -> bytes:
-        """Serialise with FAISS (the IVF direct map included)."""
-        return bytes(faiss.serialize_index(self._index))
+        """Serialise: the FAISS index (its IVF direct map included), then in
+        approximate mode its rows (ids ascending, then their float32 values)."""
+        index = faiss.serialize_index(self._index)
+        parts: list[Any] = [_LENGTH.pack(len(index)), index]  # bytes and arrays
+        if self._store is not None:
+            parts.extend(self._store.held())
+        return b"".join(memoryview(part).cast("B") for part in parts)
 
     @classmethod
     def from_bytes(
         cls, data: bytes | memoryview, dimension: int, *, threshold: int | None = None
     ) -> VectorIndex:
-        """Deserialise; the dimension must agree."""
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        """Deserialise :meth:`to_bytes`; the dimension must agree."""
+        (size,) = _LENGTH.unpack_from(data, 0)
+        index = faiss.deserialize_index(
+            np.frombuffer(data, dtype=np.uint8, count=size, offset=_LENGTH.size)
+        )
         if index.d != dimension:
             raise SnapshotError(f"index dimension {index.d} != expected {dimension}")
+        rest = memoryview(data)[_LENGTH.size + size :]
+        rows = None
         if isinstance(index, faiss.IndexIVF):
             if index.direct_map.type != _HASHTABLE:
                 index.set_direct_map_type(_HASHTABLE)
+            count = index.ntotal
+            if len(rest) != count * (8 + 4 * dimension):
+                raise SnapshotError("the approximate index's rows are missing or truncated")
+            rows = RowStore(dimension)
+            rows.put(
+                np.frombuffer(rest, dtype=np.int64, count=count),
+                np.frombuffer(rest, dtype=np.float32, offset=8 * count).reshape(count, dimension),
+            )
         elif not isinstance(index, faiss.IndexIDMap2):
             raise SnapshotError(f"unexpected index type {type(index).__name__}")
-        return cls(dimension, index, threshold=threshold)
+        elif len(rest):
+            raise SnapshotError("an exact index has no rows part")
+        return cls(dimension, index, threshold=threshold, rows=rows)
 
 
 class Snapshot(NamedTuple):

@@ -1,15 +1,15 @@
-"""Float16 copies of vectors by id, gathered many at a time.
+"""Vectors by id in one NumPy matrix, gathered many at a time.
 
-An approximate FAISS index reads stored vectors back one id at a time (a hash
-lookup and a decode each, about 2 µs): re-scoring 600 candidates cost more than
-the searches that found them. This store keeps the same fp16 values in one
-NumPy matrix, so reading them back is a single gather. Ids are database ids
-(small, dense, non-negative): a position array indexed by id maps them to rows.
+An approximate FAISS index holds 8-bit codes: enough to find candidates, not to
+score them exactly, and it reads vectors back one id at a time (a hash lookup and
+a decode each, about 2 µs). This store keeps each vector's exact float32 values in
+one matrix, so re-scoring hundreds of candidates is one gather and one product.
+Ids are database ids (small, dense, non-negative): a position array indexed by id
+maps them to rows.
 """
 
 from __future__ import annotations
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
@@ -20,22 +20,15 @@ _GROWTH = 1.25  # spare rows and positions added when the store must grow
 _ABSENT = -1
 
 
-def _fp16_decoder(dimension: int) -> faiss.ScalarQuantizer:
-    """FAISS's float16 decoder: 2.5 times faster than NumPy's ``astype`` and bit for
-    bit the same (a float16 row's bytes are its code)."""
-    return faiss.ScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16)
-
-
 class RowStore:
-    """Vectors by non-negative integer id, held as float16 rows."""
+    """Vectors by non-negative integer id, held as float32 rows."""
 
     def __init__(self, dimension: int) -> None:
         self.dimension = dimension
         self._position: npt.NDArray[np.int64] = np.full(0, _ABSENT, dtype=np.int64)
-        self._rows: npt.NDArray[np.float16] = np.empty((0, dimension), dtype=np.float16)
+        self._rows: Vectors = np.empty((0, dimension), dtype=np.float32)
         self._used = 0  # rows in use or freed: the next new row goes here
         self._free: list[int] = []  # freed rows, reused first
-        self._decoder = _fp16_decoder(dimension)
 
     def __len__(self) -> int:
         return self._used - len(self._free)
@@ -68,13 +61,16 @@ class RowStore:
         self._position[ids[held]] = _ABSENT
 
     def gather(self, ids: Ids) -> tuple[Ids, Vectors]:
-        """The ids held, in the order given, and their vectors as float32 rows."""
+        """The ids held, in the order given, and their vectors (a copy)."""
         inside = ids[(ids >= 0) & (ids < len(self._position))]
         positions = self._position[inside]
         held = positions != _ABSENT
-        rows = self._rows[positions[held]]
-        vectors: Vectors = self._decoder.decode(rows.view(np.uint8))
-        return inside[held], vectors
+        return inside[held], self._rows[positions[held]]
+
+    def held(self) -> tuple[Ids, Vectors]:
+        """Every id held, ascending, and its vector (for a snapshot)."""
+        ids = np.flatnonzero(self._position != _ABSENT).astype(np.int64)
+        return ids, self._rows[self._position[ids]]
 
     def _reserve_ids(self, size: int) -> None:
         if size > len(self._position):
@@ -88,7 +84,7 @@ class RowStore:
         fresh = count - len(reused)
         if self._used + fresh > len(self._rows):
             capacity = max(self._used + fresh, int(len(self._rows) * _GROWTH))
-            grown = np.empty((capacity, self.dimension), dtype=np.float16)
+            grown = np.empty((capacity, self.dimension), dtype=np.float32)
             grown[: self._used] = self._rows[: self._used]
             self._rows = grown
         taken = np.concatenate(

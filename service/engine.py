@@ -30,7 +30,7 @@ from service.models import Profile
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: approximate indexes hold 8-bit codes and carry their rows
 _RECONCILE_BATCH = 64
 
 

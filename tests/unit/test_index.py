@@ -269,19 +269,52 @@ def test_too_small_a_threshold_is_refused() -> None:
         VectorIndex(8, threshold=1)
 
 
-def test_approximate_rows_are_the_index_s_own_fp16_values(
-    corpus: tuple[np.ndarray, np.ndarray],
+def test_approximate_rows_are_the_exact_vectors_through_changes_and_a_snapshot(
+    tmp_path: Path, corpus: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    """Rows for re-scoring come from a NumPy copy: after replacements, removals and
-    re-additions they must still equal what the FAISS index decodes, bit for bit."""
+    """The codes only find candidates; rows for re-scoring must be the vectors given,
+    bit for bit, after replacements, removals, re-additions, new ids and a snapshot."""
     ids, vectors = corpus
     index = _approximate(corpus)
     index.upsert(ids[:30].tolist(), vectors[100:130])  # replaced
     index.remove(ids[200:260].tolist())
     index.upsert(ids[200:230].tolist(), vectors[300:330])  # back, into freed rows
     index.upsert([50_000, 50_001], vectors[:2])  # new ids past the position array
+    expected = {key: vectors[row] for row, key in enumerate(ids.tolist())}
+    expected.update(zip(ids[:30].tolist(), vectors[100:130], strict=True))
+    expected.update(zip(ids[200:230].tolist(), vectors[300:330], strict=True))
+    expected.update({50_000: vectors[0], 50_001: vectors[1]})
+    for key in ids[230:260].tolist():
+        del expected[key]
+    path = tmp_path / "index.faiss"
+    write_snapshot(path, {"seq": 1}, {"a": index})
+    loaded = read_snapshot(path, DIMENSION, threshold=THRESHOLD).indexes["a"]
     wanted = np.concatenate([ids[::-7], [50_001, 99, 50_000]])
-    keys, rows = index.rows(wanted)
-    expected_keys = [key for key in wanted.tolist() if key in index]
-    assert keys.tolist() == expected_keys
-    assert np.array_equal(rows, index._index.reconstruct_batch(np.asarray(expected_keys)))
+    for held in (index, loaded):
+        keys, rows = held.rows(wanted)
+        assert keys.tolist() == [key for key in wanted.tolist() if key in expected]
+        assert np.array_equal(rows, np.vstack([expected[key] for key in keys.tolist()]))
+
+
+def test_approximate_search_ranks_by_exact_scores(corpus: tuple[np.ndarray, np.ndarray]) -> None:
+    """8-bit codes move scores by up to 2e-3: a search re-ranks its hits by the exact
+    vectors, so the scores it returns are exact and in order."""
+    ids, vectors = corpus
+    index = _approximate(corpus)
+    by_id = dict(zip(ids.tolist(), vectors, strict=True))
+    for query in _clustered(10, seed=17):
+        hits = index.search(query, 50)
+        assert [key for key, _ in hits] == [
+            key for key, _ in sorted(hits, key=lambda hit: (-hit[1], hit[0]))
+        ]
+        assert all(
+            score == pytest.approx(float(by_id[key] @ query), abs=1e-6) for key, score in hits
+        )
+
+
+def test_a_snapshot_part_without_its_rows_is_refused(
+    corpus: tuple[np.ndarray, np.ndarray],
+) -> None:
+    data = _approximate(corpus).to_bytes()
+    with pytest.raises(SnapshotError, match="rows"):
+        VectorIndex.from_bytes(data[: len(data) - 100], DIMENSION, threshold=THRESHOLD)
