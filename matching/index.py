@@ -66,7 +66,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import faiss
 import numpy as np
@@ -109,7 +109,7 @@ _SCORE_TIE = 1e-5  # scores this close to the k-th exact one count as hits (dupl
 
 _HASHTABLE: int = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]  # not in the stub
 
-_MAGIC = b"PMIDX1\n"
+_MAGIC = b"PMIDX2\n"  # the parts, then the header listing them, then its length
 _LENGTH = struct.Struct("<Q")
 
 
@@ -541,33 +541,25 @@ def write_snapshot(
 ) -> None:
     """Atomically write named indexes, named byte parts and a manifest to ``path``.
 
+    Parts are serialised and written one at a time (at a million profiles an index
+    with its rows is a gigabyte), then the header that lists them, then its length.
     The temporary file is unique to this writer, so writers in several processes
     or threads sharing a folder never interleave; the last rename wins."""
-    parts = [(name, "index", index.to_bytes()) for name, index in indexes.items()]
-    parts += [(name, "blob", bytes(data)) for name, data in (blobs or {}).items()]
-    header = json.dumps(
-        {
-            "manifest": dict(manifest),
-            "parts": [
-                {
-                    "name": name,
-                    "kind": kind,
-                    "size": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                }
-                for name, kind, data in parts
-            ],
-        }
-    ).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     try:
         with open(tmp, "wb") as handle:
             handle.write(_MAGIC)
-            handle.write(_LENGTH.pack(len(header)))
+            listed = [
+                _write_part(handle, name, "index", index.to_bytes())
+                for name, index in indexes.items()
+            ]
+            listed += [
+                _write_part(handle, name, "blob", data) for name, data in (blobs or {}).items()
+            ]
+            header = json.dumps({"manifest": dict(manifest), "parts": listed}).encode()
             handle.write(header)
-            for _, _, data in parts:
-                handle.write(data)
+            handle.write(_LENGTH.pack(len(header)))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -581,33 +573,59 @@ def write_snapshot(
         os.close(directory)
 
 
+def _write_part(handle: BinaryIO, name: str, kind: str, data: bytes) -> dict[str, Any]:
+    """Write one part; returns its entry in the header."""
+    handle.write(data)
+    return {
+        "name": name,
+        "kind": kind,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
 def read_snapshot(path: Path, dimension: int, *, threshold: int | None = None) -> Snapshot:
-    """Read a snapshot written by :func:`write_snapshot`, verifying every part."""
+    """Read a snapshot written by :func:`write_snapshot`, verifying every part; parts
+    are read one at a time, so loading holds one part's bytes at most."""
     try:
-        data = memoryview(path.read_bytes())  # slices of a view copy nothing
+        with open(path, "rb") as handle:
+            return _read_parts(path, handle, dimension, threshold)
     except OSError as exc:
         raise SnapshotError(f"cannot read {path}: {exc}") from exc
-    if data[: len(_MAGIC)] != _MAGIC:
+
+
+def _read_parts(path: Path, handle: BinaryIO, dimension: int, threshold: int | None) -> Snapshot:
+    if handle.read(len(_MAGIC)) != _MAGIC:
         raise SnapshotError(f"{path} is not an index snapshot")
-    offset = len(_MAGIC)
     try:
-        (header_length,) = _LENGTH.unpack_from(data, offset)
-        offset += _LENGTH.size
-        header = json.loads(bytes(data[offset : offset + header_length]))
-        offset += header_length
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(max(len(_MAGIC), end - _LENGTH.size))
+        (header_length,) = _LENGTH.unpack(handle.read(_LENGTH.size))
+        header_start = end - _LENGTH.size - header_length
+        if header_start < len(_MAGIC):
+            raise SnapshotError(f"{path}: truncated snapshot")
+        handle.seek(header_start)
+        header = json.loads(handle.read(header_length))
+        if sum(part["size"] for part in header["parts"]) != header_start - len(_MAGIC):
+            raise SnapshotError(f"{path}: its parts do not fill the file")
+        handle.seek(len(_MAGIC))
         indexes: dict[str, VectorIndex] = {}
         blobs: dict[str, bytes] = {}
         for part in header["parts"]:
-            chunk = data[offset : offset + part["size"]]
-            offset += part["size"]
-            if len(chunk) != part["size"] or hashlib.sha256(chunk).hexdigest() != part["sha256"]:
-                raise SnapshotError(f"{path}: part {part['name']!r} is truncated or corrupt")
-            if part.get("kind", "index") == "blob":
-                blobs[part["name"]] = bytes(chunk)
+            if part["kind"] == "blob":
+                blobs[part["name"]] = _read_part(path, handle, part)
             else:
                 indexes[part["name"]] = VectorIndex.from_bytes(
-                    chunk, dimension, threshold=threshold
+                    _read_part(path, handle, part), dimension, threshold=threshold
                 )
     except (struct.error, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise SnapshotError(f"{path}: unreadable snapshot: {exc}") from exc
     return Snapshot(header["manifest"], indexes, blobs)
+
+
+def _read_part(path: Path, handle: BinaryIO, part: Mapping[str, Any]) -> bytes:
+    """The next part's bytes, checked against its size and checksum."""
+    data = handle.read(part["size"])
+    if len(data) != part["size"] or hashlib.sha256(data).hexdigest() != part["sha256"]:
+        raise SnapshotError(f"{path}: part {part['name']!r} is truncated or corrupt")
+    return data
