@@ -326,7 +326,8 @@ class Catalog:
         k = max(_MIN_CANDIDATES, query.limit * _CANDIDATES_PER_RESULT) + len(excluded)
         candidates: set[int] = set()
         for _, vector, facet in self._directions(query):
-            hits = self.indexes[f"{query.target_kind}:{facet}"].search(vector, k, allowed)
+            index = self.indexes[f"{query.target_kind}:{facet}"]
+            hits = index.search(vector, k, allowed, exact_order=False)  # re-scored below
             candidates.update(key for key, _ in hits)
         candidates.update(key for key, _ in LexicalIndex.top(lexical, k, allowed))
         return candidates - excluded

@@ -430,28 +430,44 @@ class VectorIndex:
         return dict(zip(present.tolist(), rows, strict=True))
 
     def search(
-        self, query: Vectors, k: int, allowed: Iterable[int] | None = None
+        self,
+        query: Vectors,
+        k: int,
+        allowed: Iterable[int] | None = None,
+        *,
+        exact_order: bool = True,
     ) -> list[tuple[int, float]]:
         """Top ``k`` (id, similarity) for one query vector, best first.
 
         ``allowed`` restricts the search to those ids (exactly, not by
         post-filtering), so a narrow filter still fills ``k`` results.
+        ``exact_order=False`` skips the re-ranking by exact rows in approximate mode:
+        the ``k`` best as the codes score them, for callers that score the hits
+        themselves (candidate retrieval).
         """
         if not self._ids or k <= 0:
             return []
         row = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         with _threads(SEARCH_THREADS):
             if allowed is None:
-                return self._search(row, min(k, len(self._ids)))
+                return self._search(row, min(k, len(self._ids)), exact_order=exact_order)
             present = self._ids.intersection(allowed)
             if not present:
                 return []
             if len(present) <= EXACT_ALLOWED_MAX:
                 return self._score_exactly(row[0], k, _as_ids(present))
-            return self._search_allowed(row, min(k, len(present)), _as_ids(present))
+            return self._search_allowed(
+                row, min(k, len(present)), _as_ids(present), exact_order=exact_order
+            )
 
     def _search(
-        self, row: Vectors, k: int, selector: Any = None, nprobe: int = 0
+        self,
+        row: Vectors,
+        k: int,
+        selector: Any = None,
+        nprobe: int = 0,
+        *,
+        exact_order: bool = True,
     ) -> list[tuple[int, float]]:
         """One FAISS search, restricted by ``selector`` when given."""
         params: Any = None
@@ -459,13 +475,15 @@ class VectorIndex:
             params = _ivf_params(nprobe or int(self._index.nprobe), selector)
         elif selector is not None:
             params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        if not self.approximate:
+        if not (self.approximate and exact_order):
             scores, keys = self._index.search(row, k, params=params)
             return _hits(scores[0], keys[0])
         _, keys = self._index.search(row, _oversampled(k), params=params)
         return self._score_exactly(row[0], k, keys[0][keys[0] != -1])
 
-    def _search_allowed(self, row: Vectors, k: int, keys: Ids) -> list[tuple[int, float]]:
+    def _search_allowed(
+        self, row: Vectors, k: int, keys: Ids, *, exact_order: bool = True
+    ) -> list[tuple[int, float]]:
         """Search among many allowed ids: exact in exact mode; in approximate mode
         more lists the narrower the filter, and all of them if ``k`` is not filled."""
         selector, _buffer = _selector(keys)
@@ -473,9 +491,9 @@ class VectorIndex:
             return self._search(row, k, selector)
         nlist, nprobe = int(self._index.nlist), int(self._index.nprobe)
         widened = min(nlist, math.ceil(nprobe / math.sqrt(len(keys) / len(self._ids))))
-        hits = self._search(row, k, selector, widened)
+        hits = self._search(row, k, selector, widened, exact_order=exact_order)
         if len(hits) < k and widened < nlist:
-            hits = self._search(row, k, selector, nlist)
+            hits = self._search(row, k, selector, nlist, exact_order=exact_order)
         return hits
 
     def _score_exactly(self, query: Vectors, k: int, keys: Ids) -> list[tuple[int, float]]:

@@ -312,6 +312,22 @@ def test_approximate_search_ranks_by_exact_scores(corpus: tuple[np.ndarray, np.n
         )
 
 
+def test_candidates_in_code_order_are_nearly_the_exact_ones(
+    corpus: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Without re-ranking (what candidate retrieval asks), the hits are the codes'
+    best: nearly the same ids as the re-ranked search, with scores within 8-bit error."""
+    ids, vectors = corpus
+    index = _approximate(corpus)
+    by_id = dict(zip(ids.tolist(), vectors, strict=True))
+    for query in _clustered(10, seed=19):
+        exact = {key for key, _ in index.search(query, 50)}
+        coded = index.search(query, 50, exact_order=False)
+        assert len(coded) == 50
+        assert len(exact & {key for key, _ in coded}) >= 45
+        assert all(abs(score - float(by_id[key] @ query)) < 5e-3 for key, score in coded)
+
+
 def test_a_snapshot_part_without_its_rows_is_refused(
     corpus: tuple[np.ndarray, np.ndarray],
 ) -> None:
