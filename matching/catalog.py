@@ -410,8 +410,7 @@ class Catalog:
         order = np.lexsort((ids, -bound_keys))
         top: list[_Ranked] = []  # in rank order
         shown: dict[int, _Ranked] = {}  # organisation id -> its item in ``top``
-        floor: float | None = None  # rank key of the last of a full top
-        last = (0.0, 0)  # (rank key, profile id) of the last of a full top
+        last: tuple[float, int] | None = None  # (rank key, profile id) ending a full top
         # Python lists: the loop reads them one item at a time
         id_list, bound_list, base_list = ids.tolist(), bound_keys.tolist(), base.tolist()
         keyword_list = has_keywords.tolist()
@@ -419,13 +418,13 @@ class Catalog:
         entries = self.entries
         keywords = KeywordMatcher(query.keywords, query.terms)
         for position in order.tolist():
-            if floor is not None and -bound_list[position] > floor:
+            if last is not None and -bound_list[position] > last[0]:
                 break
             entry = entries[id_list[position]]
             share = keywords.share(entry.keywords, entry.terms) if keyword_list[position] else None
             score = base_list[position] + (keyword_bonus * share if share is not None else 0.0)
             key = -_rank_key(score)
-            if floor is not None and (key, entry.profile_id) >= last:
+            if last is not None and (key, entry.profile_id) >= last:
                 continue  # behind the last of a full top (and so behind any sibling in it)
             item = _Ranked(key, entry.profile_id, position, score, share)
             if query.one_per_organization:
@@ -440,7 +439,7 @@ class Catalog:
             if len(top) > query.limit:
                 shown.pop(organizations[top.pop().position], None)
             if len(top) >= query.limit:
-                floor, last = top[-1].key, (top[-1].key, top[-1].profile_id)
+                last = (top[-1].key, top[-1].profile_id)
         return [
             self._scored(query, self.entries[item.profile_id], item, columns, keywords)
             for item in top
