@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,9 +31,13 @@ def _top(client: TestClient, profile_id: int) -> str:
     return str(response.json()["results"][0]["organization"]["name"])
 
 
-def test_a_second_worker_sees_writes_of_the_first(
+@contextmanager
+def _two_workers(
     settings: Settings, embedder: SentenceTransformerEmbedder
-) -> None:
+) -> Iterator[tuple[TestClient, TestClient, dict[str, int]]]:
+    """Two app instances on one database, each with its own data folder (index and
+    snapshot), both ready; the sample organisations loaded through the first. Yields
+    the two clients and the loaded profile ids by organisation name."""
     other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
     with (
         admin_client(settings, embedder) as first,
@@ -39,11 +45,22 @@ def test_a_second_worker_sees_writes_of_the_first(
     ):
         wait_ready(first)
         wait_ready(second)
-        ids = _load(first)
+        yield first, second, _load(first)
+
+
+def _foundry(client: TestClient) -> dict[str, object]:
+    """The foundry research institute as the organisation list shows it."""
+    organizations = client.get("/api/v1/organizations", params={"q": "foundry"}).json()
+    return dict(organizations["items"][0])
+
+
+def test_a_second_worker_sees_writes_of_the_first(
+    settings: Settings, embedder: SentenceTransformerEmbedder
+) -> None:
+    with _two_workers(settings, embedder) as (first, second, ids):
         assert second.get("/readyz").json()["profiles"] == len(ids)
         assert _top(second, ids["Ostrava Castings a.s."]) == "Institute of Foundry Research"
-        organizations = first.get("/api/v1/organizations", params={"q": "foundry"}).json()
-        foundry = organizations["items"][0]["id"]
+        foundry = _foundry(first)["id"]
         assert first.delete(f"/api/v1/organizations/{foundry}").status_code == 204
         assert _top(second, ids["Ostrava Castings a.s."]) != "Institute of Foundry Research"
 
@@ -53,17 +70,9 @@ def test_a_renamed_organisation_is_shown_by_its_new_name_in_every_worker(
 ) -> None:
     """Results show the organisation as the index entry holds it: a rename must reach
     the entries of its profiles, in the worker that wrote it and in the others."""
-    other = settings.model_copy(update={"data_dir": settings.data_dir.parent / "other"})
-    with (
-        admin_client(settings, embedder) as first,
-        admin_client(other, embedder) as second,
-    ):
-        wait_ready(first)
-        wait_ready(second)
-        ids = _load(first)
+    with _two_workers(settings, embedder) as (first, second, ids):
         assert _top(second, ids["Ostrava Castings a.s."]) == "Institute of Foundry Research"
-        organizations = first.get("/api/v1/organizations", params={"q": "foundry"}).json()
-        foundry = organizations["items"][0]
+        foundry = _foundry(first)
         renamed = first.patch(
             f"/api/v1/organizations/{foundry['id']}",
             json={"name": "Foundry Research Centre"},
