@@ -195,6 +195,14 @@ class KeywordSet:
 EMPTY_KEYWORDS = KeywordSet((), (), ())
 
 
+def _mentions(
+    keywords: frozenset[str], terms: frozenset[str], folded: str, words: tuple[str, ...]
+) -> bool:
+    """Whether a side with these folded keywords and text terms mentions a keyword:
+    as one of its keywords, or all the keyword's words in its text."""
+    return folded in keywords or bool(words and terms.issuperset(words))
+
+
 class KeywordMatcher:
     """:func:`shared_keywords` of one source against many targets: the source's side
     is prepared once, and whether a target's keyword is found in the source is
@@ -213,9 +221,7 @@ class KeywordMatcher:
         source's text (remembered: targets often share keywords)."""
         found = self._in_source.get((folded, words))
         if found is None:
-            found = folded in self._source_folded or bool(
-                words and self._source_terms.issuperset(words)
-            )
+            found = _mentions(self._source_folded, self._source_terms, folded, words)
             self._in_source[folded, words] = found
         return found
 
@@ -227,10 +233,10 @@ class KeywordMatcher:
         everything = len(self._source_folded) + len(others)
         if not everything:
             return None
-        found = 0
-        for folded, words in self._source_keys:
-            if folded in target_folded or (words and target_terms.issuperset(words)):
-                found += 1
+        found = sum(
+            _mentions(target_folded, target_terms, folded, words)
+            for folded, words in self._source_keys
+        )
         if others:
             pairs: Iterable[tuple[str, tuple[str, ...]]] = zip(
                 target.folded, target.words, strict=True
@@ -254,9 +260,7 @@ class KeywordMatcher:
             return [], None
         shared: dict[str, str] = {}
         for written, folded, words in self._source:
-            if folded not in shared and (
-                folded in target_folded or (words and target_terms.issuperset(words))
-            ):
+            if folded not in shared and _mentions(target_folded, target_terms, folded, words):
                 shared[folded] = written
         for written, folded, words in zip(target.written, target.folded, target.words, strict=True):
             if folded not in shared and self._found_in_source(folded, words):
