@@ -9,19 +9,18 @@ exactly and ranks deterministically (score, then profile id).
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from matching.columns import Columns
 from matching.index import VectorIndex
+from matching.keyword_columns import KeywordColumns
 from matching.lexical import LexicalIndex
 from matching.scoring import (
     BONUSES,
@@ -53,6 +52,7 @@ _STATE = (
     "_private",
     "_expiry",
     "columns",
+    "keyword_columns",
 )
 # Up to this many excluded ids widen the candidate searches; more become a filter.
 _EXCLUDED_BY_DEPTH = 1_000
@@ -158,6 +158,7 @@ class Catalog:
         self._private: set[int] = set()
         self._expiry: list[tuple[float, int]] = []  # heap of (valid_until, profile id)
         self.columns = Columns()
+        self.keyword_columns = KeywordColumns()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -219,9 +220,9 @@ class Catalog:
             organization_id=entry.organization_id,
             region=entry.region,
             country=entry.country,
-            has_keywords=bool(entry.keywords.written),
             concepts=entry.concepts,
         )
+        self.keyword_columns.set(entry.profile_id, entry.keywords, entry.terms)
 
     def expire(self, now: float) -> list[int]:
         """Forget profiles whose ``valid_until`` has come by ``now`` (POSIX seconds);
@@ -282,6 +283,7 @@ class Catalog:
         self._by_kind[entry.kind].discard(profile_id)
         self._private.discard(profile_id)
         self.columns.clear(profile_id)
+        self.keyword_columns.clear(profile_id)
         self.lexical[entry.kind].remove(profile_id)
         for facet in FACETS:
             self.indexes[f"{entry.kind}:{facet}"].remove([profile_id])
@@ -379,13 +381,9 @@ class Catalog:
         return found
 
     def match(self, query: MatchQuery) -> list[Scored]:
-        """Ranked complementary partners for ``query`` (at most ``query.limit``).
-
-        Dense components and proximity are computed for every candidate; the
-        keyword component only while a candidate could still enter the top
-        ``limit`` (its score with a perfect keyword match bounds it from above),
-        so the result is the same as scoring every candidate in full.
-        """
+        """Ranked complementary partners for ``query`` (at most ``query.limit``): every
+        candidate scored in full, in columns, then ranked by score (rounded to six
+        decimals), ties by profile id."""
         allowed = self._allowed(query)
         excluded = self._excluded(query) & self._by_kind[query.target_kind]
         if len(excluded) > _EXCLUDED_BY_DEPTH:  # searching deeper would cost more
@@ -396,54 +394,18 @@ class Catalog:
         # vectors without an entry are never returned (defensive)
         ids = self.columns.known(np.array(candidates, dtype=np.int64))
         columns = self._candidate_columns(query, ids, lexical)
-        # The score without keywords, and an upper bound: a perfect keyword share
-        # wherever keywords apply. Only candidates whose bound can still reach the top
-        # get their keywords compared, so the result equals scoring every one in full.
-        base = combine_many(columns, len(ids), self.relevance_weights, self.bonuses)
-        keyword_bonus = self.bonuses["keywords"]
-        has_keywords = (
-            np.ones(len(ids), bool) if query.keywords.written else self.columns.has_keywords[ids]
-        )
-        # rounded like a rank key, a hair above the exact bound, so rounding never
-        # drops a candidate that ties
-        bound_keys = np.round(base + np.where(has_keywords, keyword_bonus, 0.0) + 1e-9, 6)
-        order = np.lexsort((ids, -bound_keys))
-        top: list[_Ranked] = []  # in rank order
-        shown: dict[int, _Ranked] = {}  # organisation id -> its item in ``top``
-        last: tuple[float, int] | None = None  # (rank key, profile id) ending a full top
-        # Python lists: the loop reads them one item at a time
-        id_list, bound_list, base_list = ids.tolist(), bound_keys.tolist(), base.tolist()
-        keyword_list = has_keywords.tolist()
-        organizations = self.columns.organization[ids].tolist()
-        entries = self.entries
+        columns["keywords"] = self.keyword_columns.shares(ids, query.keywords, query.terms)
+        scores = combine_many(columns, len(ids), self.relevance_weights, self.bonuses)
+        rank_keys = np.round(scores, 6)  # scores equal to six decimals tie
+        order = np.lexsort((ids, -rank_keys))
+        if query.one_per_organization:
+            order = order[_firsts(self.columns.organization[ids[order]])]
+        top = order[: query.limit]
+        top = top[rank_keys[top] >= query.min_score]
         keywords = KeywordMatcher(query.keywords, query.terms)
-        for position in order.tolist():
-            if last is not None and -bound_list[position] > last[0]:
-                break
-            entry = entries[id_list[position]]
-            share = keywords.share(entry.keywords, entry.terms) if keyword_list[position] else None
-            score = base_list[position] + (keyword_bonus * share if share is not None else 0.0)
-            key = -_rank_key(score)
-            if last is not None and (key, entry.profile_id) >= last:
-                continue  # behind the last of a full top (and so behind any sibling in it)
-            item = _Ranked(key, entry.profile_id, position, score, share)
-            if query.one_per_organization:
-                organization = organizations[position]
-                sibling = shown.get(organization)
-                if sibling is not None:
-                    if item >= sibling:
-                        continue
-                    top.remove(sibling)
-                shown[organization] = item
-            bisect.insort(top, item)
-            if len(top) > query.limit:
-                shown.pop(organizations[top.pop().position], None)
-            if len(top) >= query.limit:
-                last = (top[-1].key, top[-1].profile_id)
         return [
-            self._scored(query, self.entries[item.profile_id], item, columns, keywords)
-            for item in top
-            if -item.key >= query.min_score
+            self._scored(query, self.entries[int(ids[p])], p, float(scores[p]), columns, keywords)
+            for p in top.tolist()
         ]
 
     def _candidate_columns(
@@ -472,18 +434,18 @@ class Catalog:
         self,
         query: MatchQuery,
         entry: Entry,
-        item: _Ranked,
+        position: int,
+        score: float,
         columns: Mapping[str, npt.NDArray[np.float64]],
         keywords: KeywordMatcher,
     ) -> Scored:
-        values = {name: float(column[item.position]) for name, column in columns.items()}
+        values = {name: float(column[position]) for name, column in columns.items()}
         components = Components(
-            **{name: None if np.isnan(value) else value for name, value in values.items()},
-            keywords=item.share,
+            **{name: None if np.isnan(value) else value for name, value in values.items()}
         )
         return Scored(
             entry,
-            item.score,
+            score,
             components,
             tuple(keywords.shared(entry.keywords, entry.terms)[0]),
             shared_terms=tuple(self.shared_terms(query, entry.profile_id)),
@@ -491,16 +453,9 @@ class Catalog:
         )
 
 
-class _Ranked(NamedTuple):
-    """A candidate in the ranking loop; tuples order by rank key, then profile id."""
-
-    key: float  # minus the rounded score
-    profile_id: int
-    position: int  # in the candidate columns
-    score: float
-    share: float | None
-
-
-def _rank_key(score: float) -> float:
-    # Scores equal to 6 decimals tie, and ties go to the lower profile id.
-    return round(score, 6)
+def _firsts(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Positions of the first occurrence of each value, in order: the best profile of
+    each organisation, when ``values`` are organisations in rank order."""
+    _, firsts = np.unique(values, return_index=True)
+    firsts.sort()
+    return firsts

@@ -23,7 +23,7 @@ _INITIAL = 1024
 
 
 class Columns:
-    """Region, country, organisation, keyword presence and concept bits by profile id."""
+    """Region, country, organisation and concept bits by profile id."""
 
     def __init__(self) -> None:
         self._codes: dict[str, int] = {}  # region/country code -> small int
@@ -32,7 +32,6 @@ class Columns:
         self.region = np.full(_INITIAL, _NONE, dtype=np.int32)
         self.country = np.full(_INITIAL, _NONE, dtype=np.int32)
         self.organization = np.zeros(_INITIAL, dtype=np.int64)
-        self.has_keywords = np.zeros(_INITIAL, dtype=bool)
         self.concept_bits = np.zeros((_INITIAL, 1), dtype=np.uint64)
 
     def set(
@@ -42,7 +41,6 @@ class Columns:
         organization_id: int,
         region: str | None,
         country: str,
-        has_keywords: bool,
         concepts: Iterable[str],
     ) -> None:
         """Record one profile's values (replacing earlier ones)."""
@@ -53,7 +51,6 @@ class Columns:
         self.region[profile_id] = _NONE if region is None else self._code(region)
         self.country[profile_id] = self._code(country)
         self.organization[profile_id] = organization_id
-        self.has_keywords[profile_id] = has_keywords
         self.concept_bits[profile_id] = self.concept_mask(concepts, add=True)
 
     def clear(self, profile_id: int) -> None:
@@ -111,7 +108,7 @@ class Columns:
         if size <= len(self.present):
             return
         new = max(size, 2 * len(self.present))
-        for name in ("present", "region", "country", "organization", "has_keywords"):
+        for name in ("present", "region", "country", "organization"):
             old = getattr(self, name)
             grown = np.full(new, _NONE if name in ("region", "country") else 0, dtype=old.dtype)
             grown[: len(old)] = old

@@ -225,29 +225,6 @@ class KeywordMatcher:
             self._in_source[folded, words] = found
         return found
 
-    def share(self, target: KeywordSet, target_terms: frozenset[str]) -> float | None:
-        """:meth:`shared`'s share alone, without listing the keywords: what ranking
-        asks of hundreds of candidates, at half the cost."""
-        target_folded = target.folded_set
-        others = target_folded - self._source_folded  # the target's keywords only
-        everything = len(self._source_folded) + len(others)
-        if not everything:
-            return None
-        found = sum(
-            _mentions(target_folded, target_terms, folded, words)
-            for folded, words in self._source_keys
-        )
-        if others:
-            pairs: Iterable[tuple[str, tuple[str, ...]]] = zip(
-                target.folded, target.words, strict=True
-            )
-            if len(target.folded) != len(target_folded):  # a keyword written twice
-                pairs = dict(pairs).items()
-            for folded, words in pairs:
-                if folded in others and self._found_in_source(folded, words):
-                    found += 1
-        return found / everything
-
     def shared(
         self, target: KeywordSet, target_terms: frozenset[str]
     ) -> tuple[list[str], float | None]:

@@ -149,6 +149,8 @@ _ENTRY_SOURCES = (
         for name in (
             "catalog.py",
             "columns.py",
+            "keyword_columns.py",
+            "ragged.py",
             "lexical.py",
             "text.py",
             "language.py",

@@ -93,12 +93,12 @@ def test_ties_break_by_profile_id() -> None:
 
 
 @pytest.mark.parametrize("profiles_per_organization", [1, 3])
-def test_pruned_ranking_equals_scoring_every_candidate_in_full(
+def test_ranking_in_columns_equals_scoring_each_candidate_on_its_own(
     profiles_per_organization: int,
 ) -> None:
-    """Keywords are compared only while a candidate can still enter the top, and an
-    organisation is shown by its best profile: the list must equal ranking every
-    candidate in full and keeping each organisation's best."""
+    """Candidates are scored in columns (keyword shares included) and an organisation
+    is shown by its best profile: the list must equal scoring each candidate with
+    :func:`combine`, ranking, and keeping each organisation's best."""
     rng = np.random.default_rng(3)
     vocabulary = ["laser", "welding", "casting", "dairy", "polymers", "robotics", "optics"]
     catalog = Catalog(6)
@@ -276,12 +276,8 @@ def test_concept_shares_hold_past_one_word_of_bits() -> None:
     # concepts get bits as they are first seen; the 65th and later need a second word
     columns = Columns()
     many = [f"concept-{i}" for i in range(70)]
-    columns.set(
-        1, organization_id=1, region="CZ080", country="CZ", has_keywords=False, concepts=many[:3]
-    )
-    columns.set(
-        2, organization_id=2, region=None, country="DE", has_keywords=True, concepts=many[60:70]
-    )
+    columns.set(1, organization_id=1, region="CZ080", country="CZ", concepts=many[:3])
+    columns.set(2, organization_id=2, region=None, country="DE", concepts=many[60:70])
     ids = np.array([1, 2], dtype=np.int64)
     shares = columns.concept_share(ids, frozenset({"concept-0", "concept-65", "unseen"}))
     assert shares.tolist() == pytest.approx([1 / 3, 1 / 3])
