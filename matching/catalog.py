@@ -56,6 +56,9 @@ _STATE = (
 )
 # Up to this many excluded ids widen the candidate searches; more become a filter.
 _EXCLUDED_BY_DEPTH = 1_000
+# Above the rounding of rank keys (six decimals): a candidate that could tie the
+# list's last item is never dropped.
+_TIE_MARGIN = 1e-6
 
 
 @dataclass(frozen=True)
@@ -381,9 +384,9 @@ class Catalog:
         return found
 
     def match(self, query: MatchQuery) -> list[Scored]:
-        """Ranked complementary partners for ``query`` (at most ``query.limit``): every
-        candidate scored in full, in columns, then ranked by score (rounded to six
-        decimals), ties by profile id."""
+        """Ranked complementary partners for ``query`` (at most ``query.limit``): the
+        candidates scored in columns and ranked by score (rounded to six decimals), ties
+        by profile id; the same list as scoring every candidate in full."""
         allowed = self._allowed(query)
         excluded = self._excluded(query) & self._by_kind[query.target_kind]
         if len(excluded) > _EXCLUDED_BY_DEPTH:  # searching deeper would cost more
@@ -394,12 +397,22 @@ class Catalog:
         # vectors without an entry are never returned (defensive)
         ids = self.columns.known(np.array(candidates, dtype=np.int64))
         columns = self._candidate_columns(query, ids, lexical)
-        columns["keywords"] = self.keyword_columns.shares(ids, query.keywords, query.terms)
+        organizations = self.columns.organization[ids]
+        # A keyword share adds at most the keyword bonus: a candidate behind the
+        # list's entry bar even with it cannot enter, and its keywords are not compared.
+        base = combine_many(columns, len(ids), self.relevance_weights, self.bonuses)
+        bar = _entry_bar(base, organizations, query.limit, query.one_per_organization)
+        contenders = base + self.bonuses["keywords"] >= bar - _TIE_MARGIN
+        shares = np.full(len(ids), np.nan)
+        shares[contenders] = self.keyword_columns.shares(
+            ids[contenders], query.keywords, query.terms
+        )
+        columns["keywords"] = shares
         scores = combine_many(columns, len(ids), self.relevance_weights, self.bonuses)
         rank_keys = np.round(scores, 6)  # scores equal to six decimals tie
         order = np.lexsort((ids, -rank_keys))
         if query.one_per_organization:
-            order = order[_firsts(self.columns.organization[ids[order]])]
+            order = order[_firsts(organizations[order])]
         top = order[: query.limit]
         top = top[rank_keys[top] >= query.min_score]
         keywords = KeywordMatcher(query.keywords, query.terms)
@@ -451,6 +464,23 @@ class Catalog:
             shared_terms=tuple(self.shared_terms(query, entry.profile_id)),
             shared_concepts=shared_concepts(query.concepts, entry.concepts)[0],
         )
+
+
+def _entry_bar(
+    scores: npt.NDArray[np.float64],
+    organizations: npt.NDArray[np.int64],
+    limit: int,
+    one_per_organization: bool,
+) -> float:
+    """The ``limit``-th best of ``scores`` (of organisations' best ones when an
+    organisation is listed once), or -inf when there are not that many: a list of
+    ``limit`` ranked by scores at least as high has no item below it."""
+    if one_per_organization:
+        order = np.argsort(-scores, kind="stable")
+        scores = scores[order[_firsts(organizations[order])]]
+    if limit <= 0 or len(scores) < limit:
+        return -np.inf
+    return float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
 
 
 def _firsts(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -167,6 +167,26 @@ def test_an_organisation_is_shown_once_by_its_best_profile() -> None:
     assert [r.entry.profile_id for r in every_profile] == [11, 12]
 
 
+def test_keywords_still_decide_behind_an_organisation_with_many_strong_profiles() -> None:
+    """Keywords are compared only for candidates that could enter the list. An
+    organisation whose many profiles lead counts once in that bar: the places behind
+    it are still decided with the keyword bonus."""
+    catalog = Catalog(6)
+    for profile_id in range(1, 11):  # one organisation, ten profiles offering the need
+        catalog.upsert(Entry(profile_id, 500, "research", "CZ", None), {"offers": _axis(0)})
+    # cosine 0.86 without keywords, 0.85 with the query's keyword (a bonus of 0.1)
+    for profile_id, cosine, keywords in ((20, 0.86, []), (21, 0.85, ["laser"])):
+        offers = cosine * _axis(0) + np.sqrt(1 - cosine**2) * _axis(1)
+        catalog.upsert(
+            Entry(profile_id, profile_id, "research", "CZ", None, KeywordSet.of(keywords)),
+            {"offers": offers.astype(np.float32)},
+        )
+    query = MatchQuery(
+        target_kind="research", needs=_axis(0), keywords=KeywordSet.of(["laser"]), limit=3
+    )
+    assert [r.entry.profile_id for r in catalog.match(query)] == [1, 21, 20]
+
+
 def test_concepts_any_keeps_only_targets_offering_one_of_them() -> None:
     catalog = Catalog(6)
     catalog.upsert(
